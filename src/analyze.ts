@@ -1,0 +1,142 @@
+// The pipeline: files → parse → model → rules → findings. Used by the CLI, the tests and the language server.
+
+import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
+import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
+import { shimSource } from './parse/shim.js';
+import { withTree } from './parse/parser.js';
+import { macroEnvironmentFor } from './parse/preprocessor.js';
+import { extractFacts } from './model/extract/extract.js';
+import type { FileFacts } from './model/facts.js';
+import { linkModel } from './model/link.js';
+import type { Model, Uncertainty } from './model/model.js';
+import { ALL_RULES } from './rules/index.js';
+import { ruleAppliesTo, type Finding, type Rule, type Severity } from './rules/rule.js';
+import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
+
+export interface AnalyzeOptions {
+  cwd: string;
+  pythonVersion: { major: number; minor: number };
+  defines?: ReadonlyMap<string, string>;
+  undefines?: ReadonlySet<string>;
+  exclude?: readonly string[];
+  /** Rule ids to leave out. */
+  ignore?: readonly string[];
+  /** Rule ids to run (all when empty). */
+  select?: readonly string[];
+  read?: ReadOptions;
+}
+
+export interface FileProblem {
+  file: string;
+  message: string;
+  /** True for files left out on purpose (e.g. large generated tables); listed only with --verbose. */
+  quiet?: boolean;
+  /** A path the user named does not exist: the run fails with exit code 2 (the other paths are still analysed). */
+  fatal?: boolean;
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+  model: Model;
+  problems: FileProblem[];
+  uncertainties: Uncertainty[];
+  filesAnalysed: number;
+  /** Files that could not be parsed or read at all. */
+  unparsed: string[];
+  seconds: number;
+}
+
+export interface SourceInput {
+  file: string;
+  text: string;
+}
+
+export async function analyzePaths(paths: readonly string[], options: AnalyzeOptions): Promise<AnalysisResult> {
+  const started = performance.now();
+  const { files, problems: discoveryProblems } = discoverFiles(paths, { cwd: options.cwd, exclude: options.exclude });
+  const problems: FileProblem[] = discoveryProblems.map((p: DiscoveryProblem) => ({ file: p.path, message: p.message, fatal: p.fatal }));
+  const unparsed: string[] = [];
+  const sources: SourceInput[] = [];
+  for (const f of files) {
+    const r = readSource(f.path, options.read ?? DEFAULT_READ_OPTIONS);
+    if (!r.ok) {
+      problems.push({ file: f.display, message: r.reason, quiet: r.skippedQuietly });
+      if (!r.skippedQuietly) unparsed.push(f.display);
+      continue;
+    }
+    if (r.encodingNote) problems.push({ file: f.display, message: r.encodingNote });
+    sources.push({ file: f.display, text: r.text });
+  }
+  const result = await analyzeSources(sources, options);
+  return {
+    ...result,
+    problems: [...problems, ...result.problems],
+    unparsed: [...unparsed, ...result.unparsed],
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** Analyses in-memory sources (files already read, or editor buffers). */
+export async function analyzeSources(sources: readonly SourceInput[], options: AnalyzeOptions): Promise<AnalysisResult> {
+  const started = performance.now();
+  const env = macroEnvironmentFor(options.pythonVersion, options.defines, options.undefines);
+  const facts: FileFacts[] = [];
+  const problems: FileProblem[] = [];
+  const unparsed: string[] = [];
+  const suppressions = new Map<string, Suppressions>();
+  for (const source of sources) {
+    try {
+      const shim = shimSource(source.text, env);
+      const fileFacts = await withTree(shim.text, (tree) => extractFacts(source.file, tree.rootNode));
+      fileFacts.unknownConditions = shim.unknownConditions;
+      facts.push(fileFacts);
+      if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
+        problems.push({ file: source.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
+      }
+      suppressions.set(source.file, suppressionsIn(source.text));
+    } catch (error) {
+      problems.push({ file: source.file, message: `could not be analysed: ${(error as Error).message}` });
+      unparsed.push(source.file);
+    }
+  }
+  const model = linkModel(facts, { pythonVersion: options.pythonVersion });
+  const findings = runRules(model, options, suppressions);
+  return {
+    findings, model, problems, uncertainties: model.uncertainties, filesAnalysed: facts.length, unparsed,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' | 'pythonVersion'>): Rule[] {
+  return ALL_RULES.filter((r) =>
+    (!options.select?.length || options.select.includes(r.id))
+    && !options.ignore?.includes(r.id)
+    && ruleAppliesTo(r, options.pythonVersion));
+}
+
+function runRules(model: Model, options: AnalyzeOptions, suppressions: Map<string, Suppressions>): Finding[] {
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const rule of selectedRules(options)) {
+    rule.check(model, (input) => {
+      const severity: Severity = input.severity ?? rule.defaultSeverity;
+      const finding: Finding = {
+        rule: rule.id, severity, message: input.message, file: input.file, line: input.line, column: input.column,
+        type: input.type ? input.type.name ?? input.type.cName : null,
+        typeKind: input.type ? input.type.kind : null,
+        spec: input.type ? input.type.cName : null,
+        function: input.function ?? null,
+        member: input.member ?? null,
+        module: input.module ?? input.type?.module ?? null,
+      };
+      const key = `${finding.rule}|${finding.file}|${finding.line}|${finding.column}|${finding.spec}|${finding.member}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const s = suppressions.get(finding.file);
+      if (s && isSuppressed(s, finding.rule, finding.line)) return;
+      findings.push(finding);
+    });
+  }
+  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1)));
+  return findings;
+}

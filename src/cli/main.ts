@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// capi-gc command line: `capi-gc check [paths…]`, `capi-gc rules [id]`.
+
+import { parseArgs } from 'node:util';
+import { analyzePaths } from '../analyze.js';
+import { formatDiagnostics, formatFindings } from '../report/text.js';
+import { formatJson } from '../report/json.js';
+import { ALL_RULES, findRule } from '../rules/index.js';
+import { ConfigError, findPyproject, loadConfig, parsePythonVersion } from './config.js';
+import { readRuleDoc } from './docs.js';
+import { TOOL_VERSION } from '../version.js';
+import type { Severity } from '../rules/rule.js';
+
+const DEFAULT_PYTHON = { major: 3, minor: 9 };
+
+const USAGE = `usage: capi-gc check [paths...] [options]
+       capi-gc rules [rule-id]
+
+Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not
+fully implement the garbage-collector protocol.
+
+options:
+  --format text|json        output format (default: text)
+  --fail-on error|warning|note
+                            lowest severity that makes the exit code 1 (default: error)
+  --python-version X.Y      oldest Python the extension supports (default: requires-python from
+                            pyproject.toml, else ${DEFAULT_PYTHON.major}.${DEFAULT_PYTHON.minor})
+  --define NAME[=VALUE]     treat a macro as defined in #if conditions (repeatable)
+  --undefine NAME           treat a macro as undefined in #if conditions (repeatable)
+  --select ID[,ID]          run only these rules
+  --ignore ID[,ID]          do not run these rules
+  --exclude PATTERN         leave out files matching a gitignore-style pattern (repeatable)
+  --config FILE             pyproject.toml to read [tool.capi-gc] from (default: nearest one)
+  --max-file-size BYTES     files larger than this are skipped (default: 4194304)
+  --verbose                 list everything that could not be decided or read
+  --exit-zero               exit 0 even when findings are reported (2 still means failure)
+  --no-color                plain text output
+  --version, --help
+
+exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or internal failure`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    process.stdout.write(`capi-gc ${TOOL_VERSION}\n`);
+    return 0;
+  }
+  if (command === 'rules') return rulesCommand(rest);
+  if (command === 'check') return checkCommand(rest);
+  process.stderr.write(`capi-gc: unknown command "${command}"\n${USAGE}\n`);
+  return 2;
+}
+
+function rulesCommand(args: string[]): number {
+  if (!args.length) {
+    for (const r of ALL_RULES) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
+    return 0;
+  }
+  const rule = findRule(args[0]);
+  if (!rule) {
+    process.stderr.write(`capi-gc: no rule "${args[0]}"; \`capi-gc rules\` lists them\n`);
+    return 2;
+  }
+  const doc = readRuleDoc(rule.id);
+  process.stdout.write(doc ?? `${rule.id}: ${rule.summary}\n`);
+  return 0;
+}
+
+async function checkCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        format: { type: 'string', default: 'text' },
+        'fail-on': { type: 'string' },
+        'python-version': { type: 'string' },
+        define: { type: 'string', multiple: true },
+        undefine: { type: 'string', multiple: true },
+        select: { type: 'string', multiple: true },
+        ignore: { type: 'string', multiple: true },
+        exclude: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        'max-file-size': { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        'exit-zero': { type: 'boolean', default: false },
+        'no-color': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    process.stderr.write(`capi-gc: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const cwd = process.cwd();
+  const paths = positionals.length ? positionals : ['.'];
+  let config;
+  try {
+    config = loadConfig(values.config ?? findPyproject(paths[0] ?? cwd));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`capi-gc: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const format = values.format;
+  if (format !== 'text' && format !== 'json') return usageError(`--format must be text or json, not "${format}"`);
+  const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
+  if (!['error', 'warning', 'note'].includes(failOn)) return usageError(`--fail-on must be error, warning or note`);
+  let pythonVersion = config.pythonVersion ?? DEFAULT_PYTHON;
+  if (values['python-version']) {
+    const v = parsePythonVersion(values['python-version']);
+    if (!v) return usageError(`--python-version must look like 3.9, not "${values['python-version']}"`);
+    pythonVersion = v;
+  }
+  const split = (xs: string[] | undefined) => (xs ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+  const select = [...split(values.select), ...(config.select ?? [])];
+  const ignore = [...split(values.ignore), ...(config.ignore ?? [])];
+  for (const id of [...select, ...ignore]) {
+    if (!findRule(id)) return usageError(`unknown rule "${id}" (\`capi-gc rules\` lists them)`);
+  }
+  const defines = new Map<string, string>();
+  for (const d of [...(config.define ?? []), ...(values.define ?? [])]) {
+    const eq = d.indexOf('=');
+    defines.set(eq < 0 ? d : d.slice(0, eq), eq < 0 ? '1' : d.slice(eq + 1));
+  }
+  const undefines = new Set([...(config.undefine ?? []), ...(values.undefine ?? [])]);
+  let maxBytes = 4 * 1024 * 1024;
+  if (values['max-file-size']) {
+    maxBytes = Number(values['max-file-size']);
+    if (!Number.isFinite(maxBytes) || maxBytes <= 0) return usageError('--max-file-size must be a positive number of bytes');
+  }
+  const result = await analyzePaths(paths, {
+    cwd, pythonVersion, defines, undefines, select, ignore,
+    exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
+    read: { maxBytes, largeFileBytes: 256 * 1024 },
+  });
+  const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  if (format === 'json') process.stdout.write(formatJson(result));
+  else process.stdout.write(formatFindings(result, { verbose: values.verbose, color }));
+  process.stderr.write(formatDiagnostics(result, { verbose: values.verbose, color: false }));
+  if (result.problems.some((p) => p.fatal)) return 2;
+  if (values['exit-zero']) return 0;
+  const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+  return result.findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`capi-gc: ${message}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`capi-gc: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

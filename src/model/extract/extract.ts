@@ -1,0 +1,431 @@
+// The only place that reads syntax trees: turns one parsed file into plain FileFacts.
+
+import type {
+  AssignmentFact, CallFact, FileFacts, FunctionFact, GlobalFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
+  SpecFact, StaticTypeFact, StructFact, StructMember, ValueFact,
+} from '../facts.js';
+import {
+  declaratorInfo, errorShare, hasStorageClass, identifiersIn, namedNonComment, normalise, position, stripWhitespace,
+  topLevelItems, typeName, type Node,
+} from '../../parse/syntax.js';
+import { valueFact } from './values.js';
+import { STATIC_TYPE_FIELDS, MODULE_DEF_FIELDS, SPEC_FIELDS } from './layouts.js';
+
+export const TYPE_CREATORS = new Set([
+  'PyType_FromSpec', 'PyType_FromSpecWithBases', 'PyType_FromModuleAndSpec', 'PyType_FromMetaclass',
+]);
+
+export function extractFacts(file: string, root: Node): FileFacts {
+  const facts: FileFacts = {
+    file, structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
+    typeCreations: [], globals: [], methodTables: [], macros: [], staticFieldAssignments: [], unknownConditions: [],
+    errorRatio: 0, rootIsError: false,
+  };
+  const { ratio, rootIsError } = errorShare(root);
+  facts.errorRatio = ratio;
+  facts.rootIsError = rootIsError;
+  for (const item of topLevelItems(root)) extractTopLevel(item, facts);
+  return facts;
+}
+
+function extractTopLevel(node: Node, facts: FileFacts): void {
+  switch (node.type) {
+    case 'preproc_def': {
+      const name = node.childForFieldName('name')?.text;
+      if (name) facts.macros.push({ file: facts.file, name, params: null, body: (node.childForFieldName('value')?.text ?? '').trim(), line: node.startPosition.row + 1 });
+      return;
+    }
+    case 'preproc_function_def': {
+      const name = node.childForFieldName('name')?.text;
+      const params = node.childForFieldName('parameters');
+      if (name) {
+        facts.macros.push({
+          file: facts.file,
+          name,
+          params: params ? namedNonComment(params).map((p) => p.text) : [],
+          body: (node.childForFieldName('value')?.text ?? '').trim(),
+          line: node.startPosition.row + 1,
+        });
+      }
+      return;
+    }
+    case 'type_definition':
+      extractTypedef(node, facts);
+      return;
+    case 'struct_specifier':
+      extractStruct(node, [], facts);
+      return;
+    case 'declaration':
+      extractDeclaration(node, facts, null);
+      return;
+    case 'function_definition':
+      extractFunction(node, facts);
+      return;
+    case 'expression_statement':
+      // Top-level statements come from error recovery; a creation call or assignment may still be inside.
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// structs and typedefs
+
+function extractTypedef(node: Node, facts: FileFacts): void {
+  const typeNode = node.childForFieldName('type');
+  const aliases = node.childrenForFieldName('declarator').map((d) => ({ info: declaratorInfo(d) }));
+  if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier') && typeNode.childForFieldName('body')) {
+    extractStruct(typeNode, aliases.filter((a) => a.info.pointerDepth === 0 && a.info.name).map((a) => a.info.name!.text), facts);
+  }
+  const target = typeName(typeNode);
+  for (const { info } of aliases) {
+    if (info.name && target && !info.isFunction) facts.typedefs.push({ alias: info.name.text, target, pointerDepth: info.pointerDepth });
+  }
+}
+
+function extractStruct(node: Node, typedefNames: string[], facts: FileFacts): void {
+  const body = node.childForFieldName('body');
+  if (!body) return;
+  const tag = node.childForFieldName('name')?.text;
+  const names = [...(tag ? [tag] : []), ...typedefNames];
+  if (!names.length) return;
+  const members: StructMember[] = [];
+  for (const field of body.namedChildren) {
+    if (!field || field.type !== 'field_declaration') continue;
+    const t = field.childForFieldName('type');
+    const tn = typeName(t);
+    for (const d of field.childrenForFieldName('declarator')) {
+      const info = declaratorInfo(d);
+      if (!info.name) continue;
+      members.push({
+        name: info.name.text, typeName: tn, pointerDepth: info.pointerDepth, arrayLength: info.arrayLength,
+        isFunctionPointer: info.isFunction, ...position(info.name),
+      });
+    }
+  }
+  // The shim turns PyObject_HEAD into `PyObject ob;`: the first member tells whether this is an object struct.
+  const first = members[0];
+  const headType = first && first.pointerDepth === 0 && first.arrayLength === null ? first.typeName : null;
+  const struct: StructFact = { file: facts.file, names, members, headType, ...position(node) };
+  facts.structs.push(struct);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// declarations: specs, slot arrays, static types, module definitions, method tables, globals
+
+function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | null): void {
+  const typeNode = node.childForFieldName('type');
+  const tn = typeName(typeNode);
+  if (typeNode?.type === 'struct_specifier' && typeNode.childForFieldName('body')) extractStruct(typeNode, [], facts);
+  const isStatic = hasStorageClass(node, 'static');
+  for (const d of node.childrenForFieldName('declarator')) {
+    const info = declaratorInfo(d);
+    if (!info.name || info.isFunction) continue;
+    const name = info.name.text;
+    const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+    const where = position(info.name);
+    if (value?.type === 'initializer_list' && info.pointerDepth === 0) {
+      if (tn === 'PyType_Spec') { facts.specs.push(extractSpec(name, value, facts.file, where)); continue; }
+      if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push(extractSlotArray(name, value, facts.file, where)); continue; }
+      if (tn === 'PyTypeObject') { facts.staticTypes.push(extractStaticType(name, value, facts.file, where)); continue; }
+      if (tn === 'PyModuleDef') { facts.moduleDefs.push(extractModuleDef(name, value, facts.file, where)); continue; }
+      if (tn === 'PyMethodDef') {
+        facts.methodTables.push({ file: facts.file, name, functions: methodFunctions(value), ...where });
+        continue;
+      }
+    }
+    if (inFunction === null) {
+      const g: GlobalFact = { file: facts.file, name, typeName: tn, pointerDepth: info.pointerDepth, isStatic, ...where };
+      facts.globals.push(g);
+    }
+  }
+}
+
+/** Values of a designated or positional initializer, keyed by field name. */
+function initializerFields(
+  list: Node,
+  layout: readonly string[],
+): { fields: Record<string, ValueFact & Position>; unreliable: boolean } {
+  const fields: Record<string, ValueFact & Position> = {};
+  let index = 0;
+  let unreliable = false;
+  for (const child of namedNonComment(list)) {
+    if (child.type === 'ERROR') { unreliable = true; continue; }
+    if (child.type === 'initializer_pair') {
+      const designator = child.childForFieldName('designator');
+      const fieldName = designator?.type === 'field_designator'
+        ? namedNonComment(designator)[0]?.text ?? designator.text.replace(/^\./, '')
+        : designator?.text ?? '';
+      const value = child.childForFieldName('value');
+      if (fieldName) fields[fieldName] = { ...valueFact(value), ...position(value ?? child) };
+      const at = layout.indexOf(fieldName);
+      if (at >= 0) index = at + 1;
+      continue;
+    }
+    const fieldName = layout[index];
+    if (fieldName) fields[fieldName] = { ...valueFact(child), ...position(child) };
+    index++;
+  }
+  return { fields, unreliable };
+}
+
+function extractSpec(cName: string, list: Node, file: string, where: Position): SpecFact {
+  const { fields } = initializerFields(list, SPEC_FIELDS);
+  return {
+    file, cName, ...where,
+    name: fields.name ?? null, basicsize: fields.basicsize ?? null, itemsize: fields.itemsize ?? null,
+    flags: fields.flags ?? null, slots: fields.slots ?? null,
+  };
+}
+
+function extractSlotArray(name: string, list: Node, file: string, where: Position): SlotArrayFact {
+  const slots: SlotFact[] = [];
+  for (const entry of namedNonComment(list)) {
+    if (entry.type !== 'initializer_list') continue;
+    const parts = namedNonComment(entry);
+    let slotNode: Node | undefined;
+    let valueNode: Node | undefined;
+    if (parts[0]?.type === 'initializer_pair') {
+      // {.slot = Py_tp_traverse, .pfunc = foo_traverse}
+      for (const p of parts) {
+        const field = namedNonComment(p.childForFieldName('designator') ?? p)[0]?.text;
+        if (field === 'slot') slotNode = p.childForFieldName('value') ?? undefined;
+        else if (field === 'pfunc' || field === 'value') valueNode = p.childForFieldName('value') ?? undefined;
+      }
+    } else {
+      [slotNode, valueNode] = parts;
+    }
+    if (!slotNode) continue;
+    const slot = stripWhitespace(slotNode.text);
+    if (slot === '0') continue; // sentinel
+    slots.push({ slot, value: valueFact(valueNode), ...position(entry) });
+  }
+  return { file, name, slots, ...where };
+}
+
+function extractStaticType(cName: string, list: Node, file: string, where: Position): StaticTypeFact {
+  const children = namedNonComment(list);
+  // The shim turned PyVarObject_HEAD_INIT(t, n) into `{t, n}` and PyObject_HEAD_INIT(t) into `{t}`; the latter is
+  // followed by a positional ob_size.
+  const first = children[0];
+  const objectHeadOnly = first?.type === 'initializer_list' && namedNonComment(first).length === 1
+    && children[1] !== undefined && children[1].type !== 'initializer_pair';
+  const layout = objectHeadOnly ? ['ob_base', 'ob_size', ...STATIC_TYPE_FIELDS] : ['ob_base', ...STATIC_TYPE_FIELDS];
+  const { fields, unreliable } = initializerFields(list, layout);
+  delete fields.ob_base;
+  delete fields.ob_size;
+  return { file, cName, fields, positionalUnreliable: unreliable, ...where };
+}
+
+function extractModuleDef(cName: string, list: Node, file: string, where: Position): ModuleDefFact {
+  const { fields } = initializerFields(list, MODULE_DEF_FIELDS);
+  return { file, cName, fields, ...where };
+}
+
+function methodFunctions(list: Node): string[] {
+  const out: string[] = [];
+  for (const entry of namedNonComment(list)) {
+    if (entry.type === 'initializer_list') {
+      const parts = namedNonComment(entry);
+      const fn = parts[1] ? valueFact(parts[1]) : null;
+      if (fn?.kind === 'identifier') out.push(fn.name);
+      for (const p of parts) {
+        if (p.type === 'initializer_pair' && /ml_meth/.test(p.childForFieldName('designator')?.text ?? '')) {
+          const v = valueFact(p.childForFieldName('value'));
+          if (v.kind === 'identifier') out.push(v.name);
+        }
+      }
+    } else if (entry.type === 'identifier') {
+      out.push(entry.text); // a macro such as FOO_METHODDEF: resolved later through macros
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// functions
+
+interface WalkContext {
+  inLoop: boolean;
+  conditional: boolean;
+}
+
+function extractFunction(node: Node, facts: FileFacts): void {
+  const declarator = node.childForFieldName('declarator');
+  let fnDeclarator: Node | null = declarator;
+  let returnPointers = 0;
+  while (fnDeclarator && fnDeclarator.type !== 'function_declarator') {
+    if (fnDeclarator.type === 'pointer_declarator') returnPointers++;
+    fnDeclarator = fnDeclarator.childForFieldName('declarator');
+  }
+  if (!fnDeclarator) return;
+  const nameNode = fnDeclarator.childForFieldName('declarator');
+  if (!nameNode || nameNode.type !== 'identifier') return;
+  const name = nameNode.text;
+  const params: FunctionFact['params'] = [];
+  const paramList = fnDeclarator.childForFieldName('parameters');
+  for (const p of paramList ? namedNonComment(paramList) : []) {
+    if (p.type !== 'parameter_declaration') continue;
+    const info = declaratorInfo(p.childForFieldName('declarator'));
+    const tn = typeName(p.childForFieldName('type'));
+    // `PyObject *Py_UNUSED(ignored)` parses as a function declarator named Py_UNUSED.
+    params.push({ name: info.name?.text ?? '', typeName: tn, pointerDepth: info.pointerDepth });
+  }
+  const fn: FunctionFact = {
+    file: facts.file, name, ...position(nameNode),
+    isStatic: hasStorageClass(node, 'static'),
+    returnType: typeName(node.childForFieldName('type')) + '*'.repeat(returnPointers),
+    params, calls: [], assignments: [], returns: [], locals: [], references: [],
+    endLine: node.endPosition.row + 1,
+  };
+  const references = new Set<string>();
+  const body = node.childForFieldName('body');
+  if (body) walkBody(body, { inLoop: false, conditional: false }, fn, facts, references);
+  fn.references = [...references];
+  facts.functions.push(fn);
+}
+
+function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts, references: Set<string>): void {
+  switch (node.type) {
+    case 'if_statement': {
+      walkChild(node.childForFieldName('condition'), ctx);
+      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true });
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true });
+      return;
+    }
+    case 'conditional_expression': {
+      walkChild(node.childForFieldName('condition'), ctx);
+      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true });
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true });
+      return;
+    }
+    case 'switch_statement': {
+      walkChild(node.childForFieldName('condition'), ctx);
+      walkChild(node.childForFieldName('body'), { ...ctx, conditional: true });
+      return;
+    }
+    case 'while_statement':
+    case 'do_statement':
+    case 'for_statement': {
+      for (const c of node.namedChildren) if (c) walkBody(c, node.type === 'for_statement' && c === node.childForFieldName('initializer') ? ctx : { ...ctx, inLoop: true }, fn, facts, references);
+      return;
+    }
+    case 'binary_expression': {
+      const op = node.childForFieldName('operator')?.text;
+      walkChild(node.childForFieldName('left'), ctx);
+      walkChild(node.childForFieldName('right'), op === '&&' || op === '||' ? { ...ctx, conditional: true } : ctx);
+      return;
+    }
+    case 'call_expression':
+      recordCall(node, ctx, fn, facts);
+      walkChild(node.childForFieldName('function'), ctx, true);
+      walkChild(node.childForFieldName('arguments'), ctx);
+      return;
+    case 'assignment_expression': {
+      const left = node.childForFieldName('left');
+      const right = node.childForFieldName('right');
+      if (left && right) recordAssignment(normalise(left), right, null, fn, facts, node);
+      walkChild(left, ctx);
+      walkChild(right, ctx);
+      return;
+    }
+    case 'declaration': {
+      const tn = typeName(node.childForFieldName('type'));
+      if (['PyType_Spec', 'PyType_Slot', 'PyTypeObject', 'PyModuleDef', 'PyMethodDef', 'PyModuleDef_Slot'].includes(tn)) {
+        extractDeclaration(node, facts, fn.name);
+      }
+      for (const d of node.childrenForFieldName('declarator')) {
+        const info = declaratorInfo(d);
+        if (!info.name) continue;
+        fn.locals.push({ name: info.name.text, typeName: tn, pointerDepth: info.pointerDepth });
+        const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
+        if (value) {
+          recordAssignment(info.name.text, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d);
+          walkChild(value, ctx);
+        }
+      }
+      return;
+    }
+    case 'return_statement': {
+      const value = namedNonComment(node)[0];
+      if (value) fn.returns.push(normalise(value));
+      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references);
+      return;
+    }
+    case 'identifier':
+      references.add(node.text);
+      return;
+    case 'comment':
+    case 'string_literal':
+      return;
+    default:
+      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references);
+  }
+
+  function walkChild(child: Node | null, childCtx: WalkContext, isCallee = false): void {
+    if (!child) return;
+    // A called function name is a call, not a reference; `ptr->fn(...)` still mentions `ptr`.
+    if (isCallee && child.type === 'identifier') return;
+    walkBody(child, childCtx, fn, facts, references);
+  }
+}
+
+/** Where the value of `node` ends up: an assignment target, a declared local, `return`, or nothing. */
+function destinationOf(node: Node): string | null {
+  let child = node;
+  let parent = node.parent;
+  while (parent && (parent.type === 'cast_expression' || parent.type === 'parenthesized_expression')) {
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return null;
+  if (parent.type === 'assignment_expression' && parent.childForFieldName('right')?.equals(child)) {
+    return normalise(parent.childForFieldName('left'));
+  }
+  if (parent.type === 'init_declarator' && parent.childForFieldName('value')?.equals(child)) {
+    return declaratorInfo(parent.childForFieldName('declarator')).name?.text ?? null;
+  }
+  if (parent.type === 'return_statement') return 'return';
+  return null;
+}
+
+function recordCall(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts): void {
+  const callee = normalise(node.childForFieldName('function'));
+  const argsNode = node.childForFieldName('arguments');
+  const argNodes = argsNode ? namedNonComment(argsNode) : [];
+  const call: CallFact = {
+    callee,
+    args: argNodes.map(normalise),
+    argIdentifiers: argNodes.map((a) => identifiersIn(a)),
+    assignedTo: destinationOf(node),
+    order: fn.calls.length,
+    inLoop: ctx.inLoop,
+    conditional: ctx.conditional,
+    ...position(node),
+  };
+  fn.calls.push(call);
+  if (TYPE_CREATORS.has(callee)) {
+    const args = call.args;
+    let specArg = '';
+    let bases: string | null = null;
+    let module: string | null = null;
+    switch (callee) {
+      case 'PyType_FromSpec': specArg = args[0] ?? ''; break;
+      case 'PyType_FromSpecWithBases': specArg = args[0] ?? ''; bases = args[1] ?? null; break;
+      case 'PyType_FromModuleAndSpec': module = args[0] ?? null; specArg = args[1] ?? ''; bases = args[2] ?? null; break;
+      case 'PyType_FromMetaclass': module = args[1] ?? null; specArg = args[2] ?? ''; bases = args[3] ?? null; break;
+    }
+    if (bases === 'NULL' || bases === '0') bases = null;
+    facts.typeCreations.push({
+      file: facts.file, creator: callee, specExpression: specArg,
+      spec: /^&?\w+$/.test(specArg) ? specArg.replace(/^&/, '') : null,
+      bases, module, storedIn: call.assignedTo, inFunction: fn.name, line: call.line, column: call.column,
+    });
+  }
+}
+
+function recordAssignment(target: string, value: Node, declaredType: string | null, fn: FunctionFact, facts: FileFacts, at: Node): void {
+  const a: AssignmentFact = { target, value: normalise(value), declaredType, ...position(at) };
+  fn.assignments.push(a);
+  const m = /^(\w+)\.(tp_\w+)$/.exec(target);
+  if (m) facts.staticFieldAssignments.push({ typeName: m[1], field: m[2], value: a.value, line: a.line, column: a.column });
+}

@@ -1,0 +1,244 @@
+// Questions about the GC protocol, answered from the model. Every answer can be "unknown", with the reason.
+
+import type { AllocationSite, BaseRef, ExtensionType, FunctionFact, Model } from './model.js';
+import { TRACKING_CALLS, TYPE_VISITING_TRAVERSES } from './builtins.js';
+
+export type Answer = 'yes' | 'no' | 'unknown';
+
+export interface GcAnswer {
+  answer: Answer;
+  /** How the type gets GC support, or why it is unknown. */
+  reason: string;
+  inheritedFrom?: BaseRef;
+}
+
+export function isGcType(model: Model, t: ExtensionType, seen = new Set<ExtensionType>()): GcAnswer {
+  if (t.flags.names.has('Py_TPFLAGS_HAVE_GC')) return { answer: 'yes', reason: 'Py_TPFLAGS_HAVE_GC' };
+  if (seen.has(t)) return { answer: 'unknown', reason: 'circular bases' };
+  seen.add(t);
+  const ownTraverseOrClear = hasOwnSlot(t, 'tp_traverse') || hasOwnSlot(t, 'tp_clear');
+  let unknownReason: string | null = null;
+  if (!ownTraverseOrClear) {
+    for (const base of t.bases) {
+      const g = baseIsGc(model, base, seen);
+      if (g.answer === 'yes') return { answer: 'yes', reason: `inherited from ${describeBase(base)}`, inheritedFrom: base };
+      if (g.answer === 'unknown') unknownReason ??= g.reason;
+    }
+  }
+  if (t.flags.unresolved.length) {
+    return { answer: 'unknown', reason: `the flags use ${t.flags.unresolved.join(', ')}, which the analysed files do not define` };
+  }
+  if (unknownReason) return { answer: 'unknown', reason: unknownReason };
+  return { answer: 'no', reason: 'no Py_TPFLAGS_HAVE_GC' };
+}
+
+function baseIsGc(model: Model, base: BaseRef, seen: Set<ExtensionType>): GcAnswer {
+  switch (base.kind) {
+    case 'builtin': return { answer: base.gc ? 'yes' : 'no', reason: base.name };
+    case 'python-class': return { answer: 'yes', reason: 'a class created at run time' };
+    case 'model': return isGcType(model, base.type, seen);
+    case 'unknown': return { answer: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+  }
+}
+
+export function describeBase(base: BaseRef): string {
+  switch (base.kind) {
+    case 'builtin': return base.name;
+    case 'model': return displayName(base.type);
+    default: return base.expression;
+  }
+}
+
+export function displayName(t: ExtensionType): string {
+  return t.name ?? t.cName;
+}
+
+export function hasOwnSlot(t: ExtensionType, slot: string): boolean {
+  const v = t.slots.get(slot);
+  return !!v && (v.function !== null || v.expression !== null);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// traverse
+
+export type TraverseInfo =
+  | { kind: 'own'; functionName: string; fn: FunctionFact | null; owner: ExtensionType }
+  | { kind: 'inherited-builtin'; base: BaseRef; visitsType: boolean }
+  | { kind: 'none' }
+  | { kind: 'unknown'; reason: string };
+
+/** The tp_traverse a type ends up with: its own, or one inherited from a base. */
+export function traverseOf(model: Model, t: ExtensionType, seen = new Set<ExtensionType>()): TraverseInfo {
+  const own = t.slots.get('tp_traverse');
+  if (own?.function) {
+    return { kind: 'own', functionName: own.function, fn: findFunction(model, own.function, own.file), owner: t };
+  }
+  if (own?.expression) return { kind: 'unknown', reason: `tp_traverse is ${own.expression}` };
+  if (!t.slotsKnown) return { kind: 'unknown', reason: 'its slots could not all be read' };
+  if (seen.has(t)) return { kind: 'unknown', reason: 'circular bases' };
+  seen.add(t);
+  for (const base of t.bases) {
+    const gc = baseIsGc(model, base, new Set());
+    if (gc.answer === 'no') continue;
+    if (gc.answer === 'unknown') return { kind: 'unknown', reason: gc.reason };
+    switch (base.kind) {
+      case 'builtin':
+        return { kind: 'inherited-builtin', base, visitsType: base.traverseVisitsType };
+      case 'python-class':
+        // subtype_traverse visits the type of heap instances.
+        return { kind: 'inherited-builtin', base, visitsType: true };
+      case 'model': {
+        const inherited = traverseOf(model, base.type, seen);
+        return inherited;
+      }
+      case 'unknown':
+        return { kind: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+    }
+  }
+  return { kind: 'none' };
+}
+
+export function findFunction(model: Model, name: string, nearFile: string): FunctionFact | null {
+  const all = model.functions.get(name);
+  if (!all?.length) return null;
+  return all.find((f) => f.file === nearFile) ?? all[0];
+}
+
+export interface VisitAnswer {
+  answer: Answer;
+  reason: string;
+}
+
+/**
+ * Does traverse function `fn` visit the type of the object (`Py_VISIT(Py_TYPE(self))`), directly or through
+ * what it calls? `owner` is the type whose traverse this is (for delegation to its base).
+ */
+export function traverseVisitsType(model: Model, fn: FunctionFact, owner: ExtensionType, depth = 0, seen = new Set<string>()): VisitAnswer {
+  if (seen.has(fn.name) || depth > 6) return { answer: 'no', reason: 'recursion' };
+  seen.add(fn.name);
+  const visitParam = fn.params.find((p) => p.typeName === 'visitproc')?.name ?? fn.params[1]?.name ?? 'visit';
+  let unknown: string | null = null;
+  for (const call of fn.calls) {
+    if (call.callee === 'Py_VISIT' && denotesTypeOfObject(call.args[0] ?? '', fn)) return { answer: 'yes', reason: `Py_VISIT(${call.args[0]})` };
+    if (call.callee === visitParam && denotesTypeOfObject(call.args[0] ?? '', fn)) return { answer: 'yes', reason: `${visitParam}(${call.args[0]}, …)` };
+    if (TYPE_VISITING_TRAVERSES.has(call.callee)) return { answer: 'yes', reason: call.callee };
+    if (!call.args.includes(visitParam)) {
+      const macro = macroVisitsType(model, call.callee);
+      if (macro === 'yes') return { answer: 'yes', reason: `macro ${call.callee}` };
+      continue;
+    }
+    const delegated = delegationVisitsType(model, call.callee, fn, owner, depth, seen);
+    if (delegated.answer === 'yes') return delegated;
+    if (delegated.answer === 'unknown') unknown ??= delegated.reason;
+  }
+  if (unknown) return { answer: 'unknown', reason: unknown };
+  return { answer: 'no', reason: 'no visit of the type' };
+}
+
+const NON_TYPE_VISITING_APIS = new Set(['PyObject_VisitManagedDict', '_PyObject_VisitManagedDict', 'Py_VISIT']);
+
+function delegationVisitsType(model: Model, callee: string, fn: FunctionFact, owner: ExtensionType, depth: number, seen: Set<string>): VisitAnswer {
+  if (NON_TYPE_VISITING_APIS.has(callee)) return { answer: 'no', reason: callee };
+  if (/^\w+$/.test(callee)) {
+    const target = findFunction(model, callee, fn.file);
+    if (target) return traverseVisitsType(model, target, owner, depth + 1, seen);
+    // A local function pointer from PyType_GetSlot(base, Py_tp_traverse) or base->tp_traverse.
+    const assigned = fn.assignments.filter((a) => a.target === callee);
+    if (assigned.some((a) => /PyType_GetSlot\(.*Py_tp_traverse\)|->tp_traverse$/.test(a.value))) return baseTraverseVisitsType(model, owner, depth, seen);
+    if (model.macros.has(callee)) return { answer: 'unknown', reason: `the macro ${callee} hides what it visits` };
+    return { answer: 'unknown', reason: `${callee}() is not defined in the analysed files` };
+  }
+  if (/->tp_traverse$/.test(callee) || /PyType_GetSlot\(.*Py_tp_traverse\)/.test(callee)) return baseTraverseVisitsType(model, owner, depth, seen);
+  return { answer: 'unknown', reason: `the call through ${callee} cannot be followed` };
+}
+
+/** Delegating to "the base's traverse": covers the type visit only when that base is a heap type that visits it. */
+function baseTraverseVisitsType(model: Model, owner: ExtensionType, depth: number, seen: Set<string>): VisitAnswer {
+  if (!owner.bases.length) return { answer: 'unknown', reason: `the base of ${displayName(owner)} is not known` };
+  for (const base of owner.bases) {
+    if (base.kind === 'builtin') return { answer: 'no', reason: `the base ${base.name} is a static type whose traverse does not visit the type` };
+    if (base.kind === 'python-class') return { answer: 'yes', reason: 'subtype_traverse of the base' };
+    if (base.kind === 'unknown') return { answer: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+    const t = traverseOf(model, base.type);
+    if (t.kind === 'own' && t.fn) return traverseVisitsType(model, t.fn, base.type, depth + 1, seen);
+    if (t.kind === 'inherited-builtin') return { answer: t.visitsType ? 'yes' : 'no', reason: describeBase(t.base) };
+    if (t.kind === 'own' && TYPE_VISITING_TRAVERSES.has(t.functionName)) return { answer: 'yes', reason: t.functionName };
+    return { answer: 'unknown', reason: `the traverse of ${displayName(base.type)} cannot be followed` };
+  }
+  return { answer: 'unknown', reason: 'no base' };
+}
+
+/** `Py_TYPE(self)`, `self->ob_type`, `self->ob_base.ob_type`, or a local assigned one of those. */
+function denotesTypeOfObject(expr: string, fn: FunctionFact, depth = 0): boolean {
+  if (/^Py_TYPE\(\w+\)$/.test(expr) || /(->|\.)ob_type$/.test(expr) || /^_PyObject_CAST\(\w+\)->ob_type$/.test(expr)) return true;
+  if (depth < 3 && /^\w+$/.test(expr)) {
+    const assigned = fn.assignments.filter((a) => a.target === expr);
+    return assigned.length > 0 && assigned.every((a) => denotesTypeOfObject(a.value, fn, depth + 1));
+  }
+  return false;
+}
+
+function macroVisitsType(model: Model, name: string): Answer {
+  const defs = model.macros.get(name);
+  if (!defs?.length) return 'no';
+  return defs.some((m) => /Py_VISIT\s*\(\s*(\(\s*PyObject\s*\*\s*\)\s*)?Py_TYPE\s*\(/.test(m.body) || /_PyObject_VisitType/.test(m.body)) ? 'yes' : 'no';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// tracking
+
+export interface TrackingAnswer {
+  answer: Answer;
+  reason: string;
+}
+
+/** Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? */
+export function allocationIsTracked(model: Model, site: AllocationSite): TrackingAnswer {
+  return functionTracksResult(model, site.function, site.call.assignedTo, site.call.order, 0);
+}
+
+function functionTracksResult(model: Model, fn: FunctionFact, variable: string | null, afterOrder: number, depth: number): TrackingAnswer {
+  const names = aliasesOf(variable, fn);
+  for (const call of fn.calls) {
+    if (call.order < afterOrder) continue;
+    if (TRACKING_CALLS.has(call.callee)) return { answer: 'yes', reason: `${call.callee} in ${fn.name}()` };
+    // Handed to a helper that tracks it.
+    if (call.args.some((a) => names.has(a))) {
+      const helper = findFunction(model, call.callee, fn.file);
+      if (helper && helper !== fn && helper.calls.some((c) => TRACKING_CALLS.has(c.callee))) {
+        return { answer: 'yes', reason: `${call.callee}() tracks it` };
+      }
+    }
+  }
+  const returned = variable === 'return' || fn.returns.some((r) => names.has(r));
+  if (!returned) return { answer: 'no', reason: `${fn.name}() never calls PyObject_GC_Track` };
+  // The object leaves through `return`: the callers must track it.
+  if (model.exposedFunctions.has(fn.name)) return { answer: 'no', reason: `${fn.name}() returns it to Python untracked` };
+  const callers = (model.callers.get(fn.name) ?? []).filter((c) => c !== fn);
+  if (!callers.length) {
+    return fn.isStatic
+      ? { answer: 'no', reason: `${fn.name}() returns it untracked` }
+      : { answer: 'unknown', reason: `${fn.name}() returns it and its callers are not in the analysed files` };
+  }
+  if (depth >= 3) return { answer: 'unknown', reason: 'the object passes through too many callers' };
+  let unknown: string | null = null;
+  for (const caller of callers) {
+    for (const call of caller.calls) {
+      if (call.callee !== fn.name) continue;
+      const r = functionTracksResult(model, caller, call.assignedTo, call.order, depth + 1);
+      if (r.answer === 'no') return { answer: 'no', reason: `${caller.name}() gets it from ${fn.name}() and never tracks it` };
+      if (r.answer === 'unknown') unknown ??= r.reason;
+    }
+  }
+  return unknown ? { answer: 'unknown', reason: unknown } : { answer: 'yes', reason: 'every caller tracks it' };
+}
+
+function aliasesOf(variable: string | null, fn: FunctionFact): Set<string> {
+  const names = new Set<string>();
+  if (!variable || variable === 'return') return names;
+  names.add(variable);
+  for (let i = 0; i < 3; i++) {
+    for (const a of fn.assignments) if (names.has(a.value)) names.add(a.target);
+  }
+  return names;
+}

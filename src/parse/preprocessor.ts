@@ -1,0 +1,405 @@
+// Chooses which branch of each #if/#ifdef/#ifndef/#elif/#else the analysis sees, and blanks the rest.
+// Blanking keeps every character offset and newline, so tree-sitter positions still point into the original text.
+//
+// Conditions are evaluated in three-valued logic: a macro the configuration does not know is "unknown", and an
+// unknown condition keeps the first branch (tree-sitter cannot parse two branches that each open a brace).
+
+export interface MacroEnvironment {
+  /** Macros known to be defined, with their value ("" for a bare definition). */
+  readonly defined: ReadonlyMap<string, string>;
+  /** Macros known not to be defined. Anything in neither set is unknown. */
+  readonly undefined: ReadonlySet<string>;
+}
+
+export interface PreprocessResult {
+  text: string;
+  /** Conditions that depended on macros the configuration did not know, with the line of the directive. */
+  unknownConditions: { line: number; condition: string; macros: string[] }[];
+}
+
+type Tri = bigint | undefined; // undefined = unknown
+
+interface Frame {
+  parentActive: boolean;
+  active: boolean;
+  /** Some branch of this conditional was already chosen (or may have been, for unknown conditions). */
+  decided: boolean;
+}
+
+const DIRECTIVE = /^[ \t]*#[ \t]*(\w+)?/;
+
+export function preprocess(source: string, env: MacroEnvironment): PreprocessResult {
+  const lines = splitLinesKeepingEnds(source);
+  const out: string[] = [];
+  const stack: Frame[] = [];
+  const localDefined = new Map(env.defined);
+  const localUndefined = new Set(env.undefined);
+  const unknownConditions: PreprocessResult['unknownConditions'] = [];
+  let active = true;
+  let inBlockComment = false;
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const m = inBlockComment ? null : DIRECTIVE.exec(line);
+    if (!m) {
+      out.push(active ? line : blank(line));
+      inBlockComment = updateBlockComment(line, inBlockComment);
+      continue;
+    }
+    // Gather continuation lines of the directive.
+    let directive = line;
+    let j = i;
+    while (/\\\r?\n$/.test(lines[j]) && j + 1 < lines.length) {
+      j++;
+      directive += lines[j];
+    }
+    const name = m[1] ?? '';
+    const body = stripComments(directive.slice(m[0].length).replace(/\\\r?\n/g, ' ')).trim();
+    const lineNo = i + 1;
+    const conditional = ['if', 'ifdef', 'ifndef', 'elif', 'else', 'endif', 'elifdef', 'elifndef'].includes(name);
+
+    if (conditional) {
+      const evaluate = (kind: string): Tri => {
+        const { value, unknownMacros } = evaluateDirective(kind, body, localDefined, localUndefined);
+        if (value === undefined) unknownConditions.push({ line: lineNo, condition: `#${kind} ${body}`, macros: unknownMacros });
+        return value;
+      };
+      switch (name) {
+        case 'if':
+        case 'ifdef':
+        case 'ifndef': {
+          const frame: Frame = { parentActive: active, active: false, decided: false };
+          if (active) {
+            const v = evaluate(name);
+            frame.active = v === undefined ? true : v !== 0n;
+            frame.decided = frame.active;
+          }
+          stack.push(frame);
+          active = frame.active;
+          break;
+        }
+        case 'elif':
+        case 'elifdef':
+        case 'elifndef': {
+          const frame = stack[stack.length - 1];
+          if (!frame) break;
+          if (!frame.parentActive || frame.decided) {
+            frame.active = false;
+          } else {
+            const v = evaluate(name === 'elif' ? 'if' : name.slice(2));
+            frame.active = v === undefined ? true : v !== 0n;
+            frame.decided = frame.active;
+          }
+          active = frame.active;
+          break;
+        }
+        case 'else': {
+          const frame = stack[stack.length - 1];
+          if (!frame) break;
+          frame.active = frame.parentActive && !frame.decided;
+          frame.decided = true;
+          active = frame.active;
+          break;
+        }
+        case 'endif': {
+          const frame = stack.pop();
+          active = frame ? frame.parentActive : true;
+          break;
+        }
+      }
+      for (let k = i; k <= j; k++) out.push(blank(lines[k]));
+    } else {
+      if (active && name === 'define') {
+        const dm = /^(\w+)(\()?\s*(.*)$/s.exec(body);
+        if (dm && !dm[2]) {
+          localDefined.set(dm[1], dm[3].trim());
+          localUndefined.delete(dm[1]);
+        } else if (dm) {
+          localDefined.set(dm[1], '');
+          localUndefined.delete(dm[1]);
+        }
+      } else if (active && name === 'undef') {
+        const un = body.split(/\s+/)[0];
+        if (un) {
+          localDefined.delete(un);
+          localUndefined.add(un);
+        }
+      }
+      for (let k = i; k <= j; k++) out.push(active ? lines[k] : blank(lines[k]));
+    }
+    i = j;
+  }
+  return { text: out.join(''), unknownConditions };
+}
+
+function splitLinesKeepingEnds(s: string): string[] {
+  const lines = s.match(/[^\n]*\n|[^\n]+$/g);
+  return lines ?? [];
+}
+
+function blank(line: string): string {
+  return line.replace(/[^\r\n]/g, ' ');
+}
+
+function stripComments(s: string): string {
+  return s.replace(/\/\*.*?\*\//gs, ' ').replace(/\/\/.*$/s, '');
+}
+
+function updateBlockComment(line: string, inComment: boolean): boolean {
+  let i = 0;
+  let state = inComment;
+  while (i < line.length) {
+    if (state) {
+      const end = line.indexOf('*/', i);
+      if (end < 0) return true;
+      state = false;
+      i = end + 2;
+    } else {
+      const lineComment = line.indexOf('//', i);
+      const start = line.indexOf('/*', i);
+      const quote = line.indexOf('"', i);
+      if (start < 0) return false;
+      if (lineComment >= 0 && lineComment < start) return false;
+      if (quote >= 0 && quote < start) {
+        const close = line.indexOf('"', quote + 1);
+        if (close < 0) return false;
+        i = close + 1;
+        continue;
+      }
+      state = true;
+      i = start + 2;
+    }
+  }
+  return state;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// #if expression evaluation
+
+function evaluateDirective(
+  kind: string,
+  body: string,
+  defined: ReadonlyMap<string, string>,
+  undefinedSet: ReadonlySet<string>,
+): { value: Tri; unknownMacros: string[] } {
+  const unknownMacros: string[] = [];
+  if (kind === 'ifdef' || kind === 'ifndef') {
+    const name = body.split(/\s+/)[0] ?? '';
+    let v: Tri;
+    if (defined.has(name)) v = 1n;
+    else if (undefinedSet.has(name)) v = 0n;
+    else {
+      unknownMacros.push(name);
+      return { value: undefined, unknownMacros };
+    }
+    return { value: kind === 'ifdef' ? v : v === 0n ? 1n : 0n, unknownMacros };
+  }
+  try {
+    const tokens = tokenize(body);
+    const parser = new ExprParser(tokens, defined, undefinedSet, unknownMacros, 0);
+    const value = parser.parseConditional();
+    if (parser.pos !== tokens.length) return { value: undefined, unknownMacros: unknownMacros.length ? unknownMacros : [body] };
+    return { value, unknownMacros };
+  } catch {
+    return { value: undefined, unknownMacros: unknownMacros.length ? unknownMacros : [body] };
+  }
+}
+
+const TOKEN = /\s*(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|[A-Za-z_]\w*|'(?:\\.|[^'])'|<<|>>|<=|>=|==|!=|&&|\|\||[-+*/%<>!~&|^?:(),])/y;
+
+function tokenize(s: string): string[] {
+  const tokens: string[] = [];
+  TOKEN.lastIndex = 0;
+  let pos = 0;
+  while (pos < s.length) {
+    if (/^\s*$/.test(s.slice(pos))) break;
+    TOKEN.lastIndex = pos;
+    const m = TOKEN.exec(s);
+    if (!m) throw new Error(`cannot tokenize #if expression near "${s.slice(pos, pos + 10)}"`);
+    tokens.push(m[1]);
+    pos = TOKEN.lastIndex;
+  }
+  return tokens;
+}
+
+const BINARY_PRECEDENCE: Record<string, number> = {
+  '||': 1, '&&': 2, '|': 3, '^': 4, '&': 5, '==': 6, '!=': 6,
+  '<': 7, '>': 7, '<=': 7, '>=': 7, '<<': 8, '>>': 8, '+': 9, '-': 9, '*': 10, '/': 10, '%': 10,
+};
+
+class ExprParser {
+  pos = 0;
+  constructor(
+    private readonly tokens: string[],
+    private readonly defined: ReadonlyMap<string, string>,
+    private readonly undefinedSet: ReadonlySet<string>,
+    private readonly unknownMacros: string[],
+    private readonly depth: number,
+  ) {}
+
+  parseConditional(): Tri {
+    const cond = this.parseBinary(1);
+    if (this.tokens[this.pos] === '?') {
+      this.pos++;
+      const a = this.parseConditional();
+      this.expect(':');
+      const b = this.parseConditional();
+      if (cond === undefined) return a === b ? a : undefined;
+      return cond !== 0n ? a : b;
+    }
+    return cond;
+  }
+
+  private parseBinary(minPrec: number): Tri {
+    let left = this.parseUnary();
+    for (;;) {
+      const op = this.tokens[this.pos];
+      const prec = op !== undefined ? BINARY_PRECEDENCE[op] : undefined;
+      if (prec === undefined || prec < minPrec) return left;
+      this.pos++;
+      const right = this.parseBinary(prec + 1);
+      left = applyBinary(op, left, right);
+    }
+  }
+
+  private parseUnary(): Tri {
+    const t = this.tokens[this.pos];
+    if (t === '!' || t === '-' || t === '+' || t === '~') {
+      this.pos++;
+      const v = this.parseUnary();
+      if (v === undefined) return undefined;
+      if (t === '!') return v === 0n ? 1n : 0n;
+      if (t === '-') return -v;
+      if (t === '~') return ~v;
+      return v;
+    }
+    return this.parsePrimary();
+  }
+
+  private parsePrimary(): Tri {
+    const t = this.tokens[this.pos++];
+    if (t === undefined) throw new Error('unexpected end of #if expression');
+    if (t === '(') {
+      const v = this.parseConditional();
+      this.expect(')');
+      return v;
+    }
+    if (/^\d/.test(t)) return BigInt(t.replace(/[uUlL]+$/, ''));
+    if (t.startsWith("'")) return BigInt(t.length === 3 ? t.charCodeAt(1) : 0);
+    if (t === 'defined') {
+      let name = this.tokens[this.pos++];
+      if (name === '(') {
+        name = this.tokens[this.pos++];
+        this.expect(')');
+      }
+      if (name === undefined) throw new Error('defined without a name');
+      if (this.defined.has(name)) return 1n;
+      if (this.undefinedSet.has(name)) return 0n;
+      this.unknownMacros.push(name);
+      return undefined;
+    }
+    if (/^[A-Za-z_]/.test(t)) {
+      if (this.tokens[this.pos] === '(') {
+        // A function-like macro in a condition (e.g. __has_attribute(x)): cannot evaluate.
+        this.skipParenthesised();
+        this.unknownMacros.push(t);
+        return undefined;
+      }
+      if (this.defined.has(t)) {
+        const value = this.defined.get(t) ?? '';
+        if (value === '' ) return 0n;
+        if (this.depth > 8) return undefined;
+        try {
+          const tokens = tokenize(value);
+          const sub = new ExprParser(tokens, this.defined, this.undefinedSet, this.unknownMacros, this.depth + 1);
+          const v = sub.parseConditional();
+          return sub.pos === tokens.length ? v : undefined;
+        } catch {
+          return undefined;
+        }
+      }
+      if (this.undefinedSet.has(t)) return 0n;
+      this.unknownMacros.push(t);
+      return undefined;
+    }
+    throw new Error(`unexpected token ${t}`);
+  }
+
+  private skipParenthesised(): void {
+    let depth = 0;
+    while (this.pos < this.tokens.length) {
+      const t = this.tokens[this.pos++];
+      if (t === '(') depth++;
+      else if (t === ')' && --depth === 0) return;
+    }
+  }
+
+  private expect(t: string): void {
+    if (this.tokens[this.pos] !== t) throw new Error(`expected ${t}`);
+    this.pos++;
+  }
+}
+
+function applyBinary(op: string, a: Tri, b: Tri): Tri {
+  if (op === '&&') {
+    if (a === 0n || b === 0n) return 0n;
+    if (a === undefined || b === undefined) return undefined;
+    return 1n;
+  }
+  if (op === '||') {
+    if ((a !== undefined && a !== 0n) || (b !== undefined && b !== 0n)) return 1n;
+    if (a === undefined || b === undefined) return undefined;
+    return 0n;
+  }
+  if (a === undefined || b === undefined) return undefined;
+  switch (op) {
+    case '|': return a | b;
+    case '^': return a ^ b;
+    case '&': return a & b;
+    case '==': return a === b ? 1n : 0n;
+    case '!=': return a !== b ? 1n : 0n;
+    case '<': return a < b ? 1n : 0n;
+    case '>': return a > b ? 1n : 0n;
+    case '<=': return a <= b ? 1n : 0n;
+    case '>=': return a >= b ? 1n : 0n;
+    case '<<': return a << b;
+    case '>>': return a >> b;
+    case '+': return a + b;
+    case '-': return a - b;
+    case '*': return a * b;
+    case '/': return b === 0n ? undefined : a / b;
+    case '%': return b === 0n ? undefined : a % b;
+  }
+  return undefined;
+}
+
+/** The macro environment of a build for the given Python version on Linux, plus the user's own definitions. */
+export function macroEnvironmentFor(
+  pythonVersion: { major: number; minor: number },
+  userDefines: ReadonlyMap<string, string> = new Map(),
+  userUndefines: ReadonlySet<string> = new Set(),
+): MacroEnvironment {
+  const hex = (pythonVersion.major << 24) | (pythonVersion.minor << 16);
+  const defined = new Map<string, string>([
+    ['PY_VERSION_HEX', `0x${hex.toString(16).padStart(8, '0')}`],
+    ['PY_MAJOR_VERSION', String(pythonVersion.major)],
+    ['PY_MINOR_VERSION', String(pythonVersion.minor)],
+    ['__linux__', '1'],
+    ['__GNUC__', '12'],
+    ['__STDC__', '1'],
+    ['__STDC_VERSION__', '201112L'],
+  ]);
+  const undefinedSet = new Set<string>([
+    'Py_LIMITED_API', 'Py_GIL_DISABLED', 'MS_WINDOWS', '_WIN32', '_WIN64', '_MSC_VER', '__APPLE__', '__cplusplus',
+    'Py_DEBUG', 'Py_TRACE_REFS', 'PYPY_VERSION', '__CYGWIN__', '__MINGW32__', 'Py_REF_DEBUG',
+  ]);
+  for (const [k, v] of userDefines) {
+    defined.set(k, v);
+    undefinedSet.delete(k);
+  }
+  for (const k of userUndefines) {
+    defined.delete(k);
+    undefinedSet.add(k);
+  }
+  return { defined, undefined: undefinedSet };
+}

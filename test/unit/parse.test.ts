@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { macroEnvironmentFor, preprocess } from '../../src/parse/preprocessor.js';
+import { rewriteMacros, shimSource } from '../../src/parse/shim.js';
+
+const env39 = macroEnvironmentFor({ major: 3, minor: 9 });
+
+test('preprocessor keeps lengths and newlines', () => {
+  const src = '#if PY_VERSION_HEX >= 0x030C0000\nA;\n#else\nB;\n#endif\nC;\n';
+  const out = preprocess(src, env39).text;
+  assert.equal(out.length, src.length);
+  assert.equal(out.split('\n').length, src.split('\n').length);
+  assert.match(out, /B;/);
+  assert.doesNotMatch(out, /A;/);
+  assert.match(out, /C;/);
+});
+
+test('version guards are evaluated for the target Python', () => {
+  const src = '#if PY_VERSION_HEX >= 0x03090000\nVISIT;\n#endif\n';
+  assert.match(preprocess(src, macroEnvironmentFor({ major: 3, minor: 9 })).text, /VISIT/);
+  assert.doesNotMatch(preprocess(src, macroEnvironmentFor({ major: 3, minor: 8 })).text, /VISIT/);
+});
+
+test('elif chains, defined(), #ifndef, nested conditionals', () => {
+  const src = [
+    '#ifdef Py_GIL_DISABLED', 'A', '#elif defined(Py_LIMITED_API) || 0', 'B', '#else', 'C',
+    '#  ifndef MS_WINDOWS', 'D', '#  endif', '#endif', '#if 0', 'E', '#endif', '',
+  ].join('\n');
+  const out = preprocess(src, env39).text;
+  assert.deepEqual(out.split('\n').map((l) => l.trim()).filter(Boolean), ['C', 'D']);
+});
+
+test('unknown macros keep the first branch and are reported', () => {
+  const src = '#ifdef HAVE_FOO\nA\n#else\nB\n#endif\n#if FOO_VERSION > 2\nC\n#endif\n';
+  const r = preprocess(src, env39);
+  assert.match(r.text, /A/);
+  assert.doesNotMatch(r.text, /B/);
+  assert.match(r.text, /C/);
+  assert.deepEqual(r.unknownConditions.map((c) => c.macros), [['HAVE_FOO'], ['FOO_VERSION']]);
+});
+
+test('user defines override the defaults; local #define is honoured', () => {
+  const src = '#define MY_GC 1\n#if MY_GC\nA\n#endif\n#ifdef Py_GIL_DISABLED\nB\n#endif\n';
+  const r = preprocess(src, macroEnvironmentFor({ major: 3, minor: 13 }, new Map([['Py_GIL_DISABLED', '1']])));
+  assert.match(r.text, /A/);
+  assert.match(r.text, /B/);
+});
+
+test('directives continued over several lines are blanked whole', () => {
+  const src = '#if defined(A) && \\\n    defined(B)\nX\n#endif\nY\n';
+  const r = preprocess(src, { defined: new Map([['A', '1'], ['B', '1']]), undefined: new Set() });
+  assert.equal(r.text.length, src.length);
+  assert.match(r.text, /X/);
+  assert.doesNotMatch(r.text, /defined/);
+});
+
+test('macro shim is length-preserving', () => {
+  const cases = [
+    'typedef struct { PyObject_HEAD PyObject *d; } X;',
+    'typedef struct { PyObject_VAR_HEAD Py_hash_t h; } Y;',
+    'static PyTypeObject T = { PyVarObject_HEAD_INIT(&PyType_Type, 0) "m.T", 0 };',
+    'static PyTypeObject U = { PyVarObject_HEAD_INIT(NULL, 0), .tp_name = "m.U" };',
+    'void f(void) { Py_BEGIN_ALLOW_THREADS x(); Py_END_ALLOW_THREADS }',
+    'void g(PyObject *o) { Py_TRASHCAN_BEGIN(o, g) h(o); Py_TRASHCAN_END }',
+    'static inline Py_ALWAYS_INLINE int fast(void) { return 1; }',
+  ];
+  for (const c of cases) assert.equal(rewriteMacros(c).length, c.length, c);
+  assert.match(rewriteMacros(cases[2]), /\{&PyType_Type, 0\},\s+"m\.T"/);
+  assert.match(rewriteMacros(cases[3]), /\{NULL, 0\}\s*, \.tp_name/);
+});
+
+test('shimSource keeps every offset of a realistic file', () => {
+  const src = '#include <Python.h>\n#if PY_VERSION_HEX < 0x03090000\n#error old\n#endif\ntypedef struct {\n    PyObject_HEAD\n    PyObject *x;\n} O;\n';
+  const out = shimSource(src, env39).text;
+  assert.equal(out.length, src.length);
+  for (let i = 0; i < src.length; i++) if (src[i] === '\n') assert.equal(out[i], '\n');
+});
