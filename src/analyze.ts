@@ -10,7 +10,7 @@ import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
 import type { Model, Uncertainty } from './model/model.js';
 import { ALL_RULES } from './rules/index.js';
-import { ruleAppliesTo, type Finding, type Rule, type Severity } from './rules/rule.js';
+import { ruleAppliesTo, type Finding, type Rule } from './rules/rule.js';
 import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
 
 export interface AnalyzeOptions {
@@ -79,11 +79,49 @@ export async function analyzePaths(paths: readonly string[], options: AnalyzeOpt
 /** Analyses in-memory sources (files already read, or editor buffers). */
 export async function analyzeSources(sources: readonly SourceInput[], options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
-  const env = macroEnvironmentFor(options.pythonVersion, options.defines, options.undefines);
+  const rules = selectedRules(options);
+  // A rule that applies from Python X.Y judges the code as compiled for max(oldest supported, X.Y): a visit under
+  // `#if PY_VERSION_HEX >= 0x03090000` is there for every version where visiting the type is required.
+  const byVersion = new Map<number, { version: { major: number; minor: number }; rules: Rule[] }>();
+  const oldestKey = versionKey(options.pythonVersion);
+  byVersion.set(oldestKey, { version: options.pythonVersion, rules: [] });
+  for (const rule of rules) {
+    const from = rule.appliesTo.from;
+    const version = from && versionKey({ major: from[0], minor: from[1] }) > oldestKey ? { major: from[0], minor: from[1] } : options.pythonVersion;
+    const key = versionKey(version);
+    if (!byVersion.has(key)) byVersion.set(key, { version, rules: [] });
+    byVersion.get(key)!.rules.push(rule);
+  }
+  const suppressions = new Map<string, Suppressions>();
+  for (const source of sources) {
+    const found = suppressionsIn(source.text);
+    if (found.size) suppressions.set(source.file, found);
+  }
+  const findings: Finding[] = [];
+  let primary: { model: Model; problems: FileProblem[]; unparsed: string[]; files: number } | null = null;
+  for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
+    if (key !== oldestKey && !versionRules.length) continue;
+    const built = await buildModel(sources, options, version);
+    if (key === oldestKey) primary = built;
+    findings.push(...runRules(built.model, versionRules, suppressions));
+  }
+  sortFindings(findings);
+  const main = primary!;
+  return {
+    findings: dedupeFindings(findings), model: main.model, problems: main.problems, uncertainties: main.model.uncertainties,
+    filesAnalysed: main.files, unparsed: main.unparsed, seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function versionKey(v: { major: number; minor: number }): number {
+  return v.major * 100 + v.minor;
+}
+
+async function buildModel(sources: readonly SourceInput[], options: AnalyzeOptions, version: { major: number; minor: number }) {
+  const env = macroEnvironmentFor(version, options.defines, options.undefines);
   const facts: FileFacts[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];
-  const suppressions = new Map<string, Suppressions>();
   for (const source of sources) {
     try {
       const shim = shimSource(source.text, env);
@@ -93,18 +131,12 @@ export async function analyzeSources(sources: readonly SourceInput[], options: A
       if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
         problems.push({ file: source.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
       }
-      suppressions.set(source.file, suppressionsIn(source.text));
     } catch (error) {
       problems.push({ file: source.file, message: `could not be analysed: ${(error as Error).message}` });
       unparsed.push(source.file);
     }
   }
-  const model = linkModel(facts, { pythonVersion: options.pythonVersion });
-  const findings = runRules(model, options, suppressions);
-  return {
-    findings, model, problems, uncertainties: model.uncertainties, filesAnalysed: facts.length, unparsed,
-    seconds: (performance.now() - started) / 1000,
-  };
+  return { model: linkModel(facts, { pythonVersion: version }), problems, unparsed, files: facts.length };
 }
 
 export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' | 'pythonVersion'>): Rule[] {
@@ -114,14 +146,13 @@ export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' 
     && ruleAppliesTo(r, options.pythonVersion));
 }
 
-function runRules(model: Model, options: AnalyzeOptions, suppressions: Map<string, Suppressions>): Finding[] {
+function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string, Suppressions>): Finding[] {
   const findings: Finding[] = [];
-  const seen = new Set<string>();
-  for (const rule of selectedRules(options)) {
+  for (const rule of rules) {
     rule.check(model, (input) => {
-      const severity: Severity = input.severity ?? rule.defaultSeverity;
       const finding: Finding = {
-        rule: rule.id, severity, message: input.message, file: input.file, line: input.line, column: input.column,
+        rule: rule.id, severity: input.severity ?? rule.defaultSeverity, message: input.message,
+        file: input.file, line: input.line, column: input.column,
         type: input.type ? input.type.name ?? input.type.cName : null,
         typeKind: input.type ? input.type.kind : null,
         spec: input.type ? input.type.cName : null,
@@ -129,14 +160,24 @@ function runRules(model: Model, options: AnalyzeOptions, suppressions: Map<strin
         member: input.member ?? null,
         module: input.module ?? input.type?.module ?? null,
       };
-      const key = `${finding.rule}|${finding.file}|${finding.line}|${finding.column}|${finding.spec}|${finding.member}`;
-      if (seen.has(key)) return;
-      seen.add(key);
       const s = suppressions.get(finding.file);
       if (s && isSuppressed(s, finding.rule, finding.line)) return;
       findings.push(finding);
     });
   }
-  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1)));
   return findings;
+}
+
+function dedupeFindings(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.rule}|${f.file}|${f.line}|${f.column}|${f.spec}|${f.member}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function sortFindings(findings: Finding[]): void {
+  findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1)));
 }

@@ -51,11 +51,15 @@ export interface SlotFact extends Position {
 
 export interface SlotArrayFact extends Located {
   name: string;
+  /** The function it is declared in, or null at file scope. */
+  scope: string | null;
   slots: SlotFact[];
 }
 
 export interface SpecFact extends Located {
   cName: string;
+  /** The function it is declared in, or null at file scope. */
+  scope: string | null;
   name: (ValueFact & Position) | null;
   basicsize: (ValueFact & Position) | null;
   itemsize: (ValueFact & Position) | null;

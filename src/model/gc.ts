@@ -25,6 +25,7 @@ export function isGcType(model: Model, t: ExtensionType, seen = new Set<Extensio
       if (g.answer === 'unknown') unknownReason ??= g.reason;
     }
   }
+  if (!ownTraverseOrClear && !t.basesKnown) unknownReason ??= `${t.cName} is created where the analysis cannot see its base`;
   if (t.flags.unresolved.length) {
     return { answer: 'unknown', reason: `the flags use ${t.flags.unresolved.join(', ')}, which the analysed files do not define` };
   }
@@ -77,6 +78,7 @@ export function traverseOf(model: Model, t: ExtensionType, seen = new Set<Extens
   if (!t.slotsKnown) return { kind: 'unknown', reason: 'its slots could not all be read' };
   if (seen.has(t)) return { kind: 'unknown', reason: 'circular bases' };
   seen.add(t);
+  if (!t.basesKnown) return { kind: 'unknown', reason: 'its base is unknown' };
   for (const base of t.bases) {
     const gc = baseIsGc(model, base, new Set());
     if (gc.answer === 'no') continue;
@@ -194,7 +196,25 @@ export interface TrackingAnswer {
 
 /** Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? */
 export function allocationIsTracked(model: Model, site: AllocationSite): TrackingAnswer {
-  return functionTracksResult(model, site.function, site.call.assignedTo, site.call.order, 0);
+  const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.order, 0);
+  if (answer.answer !== 'no') return answer;
+  // Some types track their instances later, on purpose (a capsule once it gets a traverse function).
+  const deferred = deferredTracker(model, site);
+  return deferred ? { answer: 'unknown', reason: `tracking may be deferred to ${deferred.name}()` } : answer;
+}
+
+/** A function that tracks an existing instance of the type (one it did not allocate itself). */
+function deferredTracker(model: Model, site: AllocationSite): FunctionFact | null {
+  const structName = site.type.structName;
+  if (!structName) return null;
+  const allocating = new Set(model.allocations.map((a) => a.function));
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      if (fn === site.function || allocating.has(fn) || !fn.calls.some((c) => TRACKING_CALLS.has(c.callee))) continue;
+      if ([...fn.params, ...fn.locals].some((v) => v.typeName === structName)) return fn;
+    }
+  }
+  return null;
 }
 
 function functionTracksResult(model: Model, fn: FunctionFact, variable: string | null, afterOrder: number, depth: number): TrackingAnswer {

@@ -8,6 +8,7 @@ import type {
   AllocationSite, Allocator, BaseRef, ExtensionType, FlagSet, Model, ModuleInfo, SlotValue, Uncertainty,
 } from './model.js';
 import { builtinBase } from './builtins.js';
+import { creationsThroughMacros } from './macros.js';
 
 export interface LinkOptions {
   pythonVersion: { major: number; minor: number };
@@ -28,6 +29,7 @@ export function linkModel(files: FileFacts[], options: LinkOptions): Model {
     pythonVersion: options.pythonVersion,
   };
   attachCreations(model, index);
+  markUnfollowedCreations(model, index);
   for (const t of types) resolveBases(t, model, index);
   for (const f of files) for (const def of f.moduleDefs) model.modules.push(moduleFrom(def, index));
   model.allocations = findAllocations(model, index);
@@ -47,6 +49,7 @@ class FactIndex {
   readonly callers = new Map<string, FunctionFact[]>();
   readonly exposed = new Set<string>();
   readonly creations: TypeCreationFact[] = [];
+  hasCreatingMacros = false;
 
   constructor(readonly files: FileFacts[]) {
     for (const f of files) {
@@ -56,6 +59,7 @@ class FactIndex {
       for (const t of f.typedefs) if (t.alias !== t.target && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });
       for (const a of f.slotArrays) push(this.slotArrays, a.name, a);
       for (const c of f.typeCreations) this.creations.push(c);
+      for (const m of f.macros) if (m.params && /PyType_From|[A-Z_]{3,}\s*\(/.test(m.body)) this.hasCreatingMacros = true;
       for (const table of f.methodTables) for (const fn of table.functions) this.exposed.add(fn);
       for (const a of f.slotArrays) for (const s of a.slots) if (s.value.kind === 'identifier') this.exposed.add(s.value.name);
       for (const st of f.staticTypes) for (const v of Object.values(st.fields)) if (v.kind === 'identifier') this.exposed.add(v.name);
@@ -71,6 +75,9 @@ class FactIndex {
         for (const r of fn.references) this.exposed.add(r);
       }
       for (const a of f.staticFieldAssignments) this.exposed.add(a.value);
+    }
+    if (this.hasCreatingMacros) {
+      this.creations.push(...creationsThroughMacros(files.flatMap((f) => f.functions), this.macros));
     }
   }
 
@@ -114,7 +121,10 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
   const slots = new Map<string, SlotValue>();
   let slotsKnown = true;
   if (spec.slots?.kind === 'identifier') {
-    const array = index.pick(index.slotArrays, spec.slots.name, spec.file);
+    const candidates = index.slotArrays.get(spec.slots.name) ?? [];
+    const array = candidates.find((a) => a.file === spec.file && a.scope === spec.scope)
+      ?? candidates.find((a) => a.file === spec.file && a.scope === null)
+      ?? candidates.find((a) => a.scope === null) ?? null;
     if (array) {
       for (const s of array.slots) {
         const key = s.slot.replace(/^Py_/, '');
@@ -132,10 +142,10 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
   if (!spec.flags) flags.position = null;
   const structName = spec.basicsize?.kind === 'sizeof' ? spec.basicsize.typeName : null;
   const t: ExtensionType = {
-    id: `${spec.file}:${spec.cName}`, kind: 'heap', cName: spec.cName, name, module: moduleOf(name),
+    id: `${spec.file}:${spec.scope ? spec.scope + ':' : ''}${spec.cName}:${spec.line}`, kind: 'heap', cName: spec.cName, name, module: moduleOf(name),
     file: spec.file, line: spec.line, column: spec.column, flags, slots,
     struct: structName ? index.struct(structName, spec.file) : null, structName,
-    bases: [], creations: [], storage: new Set(), spec, staticType: null, slotsKnown,
+    bases: [], creations: [], storage: new Set(), spec, staticType: null, slotsKnown, basesKnown: true,
   };
   return t;
 }
@@ -260,7 +270,7 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
     file: st.file, line: st.line, column: st.column, flags, slots,
     struct: structName ? index.struct(structName, st.file) : null, structName,
     bases: [], creations: [], storage: new Set([`global:${st.cName}`]), spec: null, staticType: st,
-    slotsKnown: !st.positionalUnreliable,
+    slotsKnown: !st.positionalUnreliable, basesKnown: true,
   };
 }
 
@@ -270,13 +280,16 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
 function attachCreations(model: Model, index: FactIndex): void {
   const bySpec = new Map<string, ExtensionType[]>();
   for (const t of model.types) if (t.kind === 'heap') push(bySpec, t.cName, t);
-  const pickType = (spec: string, file: string) => {
+  const pickType = (spec: string, file: string, scope: string | null = null) => {
     const all = bySpec.get(spec);
-    return all ? all.find((t) => t.file === file) ?? all[0] : null;
+    if (!all) return null;
+    return all.find((t) => t.file === file && t.spec?.scope === scope)
+      ?? all.find((t) => t.file === file && t.spec?.scope === null)
+      ?? all.find((t) => t.spec?.scope === null) ?? null;
   };
   for (const c of index.creations) {
     if (c.spec) {
-      const t = pickType(c.spec, c.file);
+      const t = pickType(c.spec, c.file, c.inFunction);
       if (t) {
         t.creations.push(c);
         addStorage(t, c.storedIn, index.pick(index.functions, c.inFunction ?? '', c.file));
@@ -300,6 +313,22 @@ function attachCreations(model: Model, index: FactIndex): void {
       }
     }
     model.uncertainties.push({ file: c.file, line: c.line, message: `${c.creator}(${c.specExpression}, …): the spec could not be resolved` });
+  }
+}
+
+/**
+ * A spec that is never passed to a PyType_From* call we can see, but is used in code (a helper we cannot find,
+ * a table walked in a loop), may get a base there: its bases are unknown.
+ */
+function markUnfollowedCreations(model: Model, index: FactIndex): void {
+  const referenced = new Map<string, FunctionFact>();
+  for (const fns of index.functions.values()) for (const fn of fns) for (const r of fn.references) if (!referenced.has(r)) referenced.set(r, fn);
+  for (const t of model.types) {
+    if (t.kind !== 'heap' || t.creations.length) continue;
+    const user = referenced.get(t.cName);
+    if (!user) continue;
+    t.basesKnown = false;
+    model.uncertainties.push({ file: t.file, line: t.line, message: `${t.cName} is used in ${user.name}() but never passed to a PyType_From* call the analysis can see; its base is unknown` });
   }
 }
 

@@ -57,6 +57,8 @@ export interface ExtensionType {
   staticType: StaticTypeFact | null;
   /** False when the slots could not all be read (slot array not found, initializer misparsed). */
   slotsKnown: boolean;
+  /** False when the type may get a base the analysis cannot see (created through code it cannot follow). */
+  basesKnown: boolean;
 }
 
 export interface ModuleInfo {

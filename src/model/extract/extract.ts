@@ -124,8 +124,8 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
     const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
     const where = position(info.name);
     if (value?.type === 'initializer_list' && info.pointerDepth === 0) {
-      if (tn === 'PyType_Spec') { facts.specs.push(extractSpec(name, value, facts.file, where)); continue; }
-      if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push(extractSlotArray(name, value, facts.file, where)); continue; }
+      if (tn === 'PyType_Spec') { facts.specs.push(extractSpec(name, value, facts.file, where, inFunction)); continue; }
+      if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push(extractSlotArray(name, value, facts.file, where, inFunction)); continue; }
       if (tn === 'PyTypeObject') { facts.staticTypes.push(extractStaticType(name, value, facts.file, where)); continue; }
       if (tn === 'PyModuleDef') { facts.moduleDefs.push(extractModuleDef(name, value, facts.file, where)); continue; }
       if (tn === 'PyMethodDef') {
@@ -168,16 +168,16 @@ function initializerFields(
   return { fields, unreliable };
 }
 
-function extractSpec(cName: string, list: Node, file: string, where: Position): SpecFact {
+function extractSpec(cName: string, list: Node, file: string, where: Position, scope: string | null): SpecFact {
   const { fields } = initializerFields(list, SPEC_FIELDS);
   return {
-    file, cName, ...where,
+    file, cName, scope, ...where,
     name: fields.name ?? null, basicsize: fields.basicsize ?? null, itemsize: fields.itemsize ?? null,
     flags: fields.flags ?? null, slots: fields.slots ?? null,
   };
 }
 
-function extractSlotArray(name: string, list: Node, file: string, where: Position): SlotArrayFact {
+function extractSlotArray(name: string, list: Node, file: string, where: Position, scope: string | null): SlotArrayFact {
   const slots: SlotFact[] = [];
   for (const entry of namedNonComment(list)) {
     if (entry.type !== 'initializer_list') continue;
@@ -199,7 +199,7 @@ function extractSlotArray(name: string, list: Node, file: string, where: Positio
     if (slot === '0') continue; // sentinel
     slots.push({ slot, value: valueFact(valueNode), ...position(entry) });
   }
-  return { file, name, slots, ...where };
+  return { file, name, scope, slots, ...where };
 }
 
 function extractStaticType(cName: string, list: Node, file: string, where: Position): StaticTypeFact {
