@@ -153,7 +153,7 @@ function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string
       const finding: Finding = {
         rule: rule.id, severity: input.severity ?? rule.defaultSeverity, message: input.message,
         file: input.file, line: input.line, column: input.column,
-        type: input.type ? input.type.name ?? input.type.cName : null,
+        type: input.type?.name ?? null,
         typeKind: input.type ? input.type.kind : null,
         spec: input.type ? input.type.cName : null,
         function: input.function ?? null,

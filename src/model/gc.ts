@@ -172,7 +172,7 @@ function baseTraverseVisitsType(model: Model, owner: ExtensionType, depth: numbe
 
 /** `Py_TYPE(self)`, `self->ob_type`, `self->ob_base.ob_type`, or a local assigned one of those. */
 function denotesTypeOfObject(expr: string, fn: FunctionFact, depth = 0): boolean {
-  if (/^Py_TYPE\(\w+\)$/.test(expr) || /(->|\.)ob_type$/.test(expr) || /^_PyObject_CAST\(\w+\)->ob_type$/.test(expr)) return true;
+  if (/^Py_TYPE\(.+\)$/.test(expr) || /(->|\.)ob_type$/.test(expr) || /^_PyObject_CAST\(\w+\)->ob_type$/.test(expr)) return true;
   if (depth < 3 && /^\w+$/.test(expr)) {
     const assigned = fn.assignments.filter((a) => a.target === expr);
     return assigned.length > 0 && assigned.every((a) => denotesTypeOfObject(a.value, fn, depth + 1));
