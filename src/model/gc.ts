@@ -78,6 +78,8 @@ export function traverseOf(model: Model, t: ExtensionType, seen = new Set<Extens
   if (!t.slotsKnown) return { kind: 'unknown', reason: 'its slots could not all be read' };
   if (seen.has(t)) return { kind: 'unknown', reason: 'circular bases' };
   seen.add(t);
+  // inherit_special copies tp_traverse (with tp_clear and the flag) only into a type that sets none of the three.
+  if (t.flags.names.has('Py_TPFLAGS_HAVE_GC') || hasOwnSlot(t, 'tp_clear')) return { kind: 'none' };
   if (!t.basesKnown) return { kind: 'unknown', reason: 'its base is unknown' };
   for (const base of t.bases) {
     const gc = baseIsGc(model, base, new Set());

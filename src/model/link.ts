@@ -386,6 +386,8 @@ function expandBaseExpression(expr: string, fn: FunctionFact | null, depth = 0):
   const pack = /^PyTuple_Pack\(\d+,(.*)\)$/.exec(expr);
   if (pack) return splitTopLevel(pack[1]).flatMap((e) => expandBaseExpression(e, fn, depth + 1));
   if (fn && /^\w+$/.test(expr)) {
+    // A parameter can hold any type, whatever default the function assigns to it.
+    if (fn.params.some((p) => p.name === expr)) return [expr];
     const assigned = fn.assignments.filter((a) => a.target === expr);
     if (assigned.length === 1) return expandBaseExpression(assigned[0].value, fn, depth + 1);
   }
@@ -449,6 +451,7 @@ export function resolveTypeExpression(expr: string, model: Model, fn: FunctionFa
   }
   if (/^\w+$/.test(e)) {
     if (fn) {
+      if (fn.params.some((p) => p.name === e)) return null;
       const assigned = fn.assignments.filter((a) => a.target === e);
       if (assigned.length === 1) {
         const viaCall = /^(\w+)\(/.exec(assigned[0].value);
