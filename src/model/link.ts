@@ -46,6 +46,7 @@ class FactIndex {
   readonly structs = new Map<string, StructFact[]>();
   readonly typedefs = new Map<string, { target: string; pointerDepth: number }>();
   readonly slotArrays = new Map<string, SlotArrayFact[]>();
+  readonly slotPatches = new Map<string, { index: number; value: string; file: string }[]>();
   readonly callers = new Map<string, FunctionFact[]>();
   readonly exposed = new Set<string>();
   readonly creations: TypeCreationFact[] = [];
@@ -58,6 +59,13 @@ class FactIndex {
       for (const s of f.structs) for (const n of s.names) push(this.structs, n, s);
       for (const t of f.typedefs) if (t.alias !== t.target && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });
       for (const a of f.slotArrays) push(this.slotArrays, a.name, a);
+      for (const fn of f.functions) {
+        for (const a of fn.assignments) {
+          // `Str_Type_slots[0].pfunc = &PyUnicode_Type;` fills a slot at run time (a base not constant in C).
+          const m = /^(\w+)\[(\d+)\]\.pfunc$/.exec(a.target);
+          if (m) push(this.slotPatches, m[1], { index: Number(m[2]), value: a.value, file: f.file });
+        }
+      }
       for (const c of f.typeCreations) this.creations.push(c);
       for (const m of f.macros) if (m.params && /PyType_From|[A-Z_]{3,}\s*\(/.test(m.body)) this.hasCreatingMacros = true;
       for (const table of f.methodTables) for (const fn of table.functions) this.exposed.add(fn);
@@ -126,10 +134,13 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
       ?? candidates.find((a) => a.file === spec.file && a.scope === null)
       ?? candidates.find((a) => a.scope === null) ?? null;
     if (array) {
-      for (const s of array.slots) {
+      const patches = (index.slotPatches.get(array.name) ?? []).filter((p) => p.file === array.file);
+      array.slots.forEach((s, i) => {
         const key = s.slot.replace(/^Py_/, '');
-        slots.set(key, slotValue(s.value, { line: s.line, column: s.column }, array.file));
-      }
+        const patch = patches.find((p) => p.index === i);
+        const value: ValueFact = patch ? patchedValue(patch.value) : s.value;
+        slots.set(key, slotValue(value, { line: s.line, column: s.column }, array.file));
+      });
     } else {
       slotsKnown = false;
       uncertainties.push({ file: spec.file, line: spec.line, message: `slot array ${spec.slots.name} of ${spec.cName} was not found in the analysed files` });
@@ -148,6 +159,13 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
     bases: [], creations: [], storage: new Set(), spec, staticType: null, slotsKnown, basesKnown: true,
   };
   return t;
+}
+
+function patchedValue(text: string): ValueFact {
+  if (text === 'NULL' || text === '0') return { kind: 'null' };
+  if (/^\w+$/.test(text)) return { kind: 'identifier', name: text };
+  if (/^&\w+$/.test(text)) return { kind: 'address', name: text.slice(1) };
+  return { kind: 'expression', text, identifiers: text.match(/[A-Za-z_]\w*/g) ?? [] };
 }
 
 function slotValue(v: ValueFact, pos: { line: number; column: number }, file: string): SlotValue {
@@ -352,7 +370,7 @@ function addStorage(t: ExtensionType, storedIn: string | null, fn: FunctionFact 
     if (field) t.storage.add(`field:${field[1]}`);
     else if (/^\w+$/.test(place)) {
       const isLocal = fn?.locals.some((l) => l.name === place) || fn?.params.some((p) => p.name === place);
-      if (!isLocal) t.storage.add(`global:${place}`);
+      t.storage.add(isLocal && fn ? `local:${fn.name}:${place}` : `global:${place}`);
     }
   }
 }
@@ -417,6 +435,8 @@ function resolveBase(expr: string, owner: ExtensionType, model: Model, index: Fa
   const found = resolveTypeExpression(expr, model, fn, owner.file);
   if (found && found !== owner) return { kind: 'model', expression: expr, type: found };
   if (isPythonClassPlace(expr, model)) return { kind: 'python-class', expression: expr };
+  const where = owner.creations[0] ?? owner;
+  model.uncertainties.push({ file: where.file, line: where.line, message: `the base ${expr} of ${owner.name ?? owner.cName} could not be resolved; GC inheritance is undecided` });
   return { kind: 'unknown', expression: expr };
 }
 
@@ -443,6 +463,8 @@ function isPythonClassPlace(expr: string, model: Model): boolean {
 export function resolveTypeExpression(expr: string, model: Model, fn: FunctionFact | null, file: string, depth = 0): ExtensionType | null {
   if (depth > 5) return null;
   const e = expr.replace(/^\((?:PyObject|PyTypeObject)\*\)/, '');
+  const created = /^PyType_From\w+\((?:[^&]*,)?&(\w+)[,)]/.exec(e);
+  if (created) return pickNearest(model.types.filter((t) => t.kind === 'heap' && t.cName === created[1]), file);
   const amp = /^&(\w+)$/.exec(e);
   if (amp) return pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === amp[1]), file);
   const field = /(?:->|\.)(\w+)$/.exec(e);
@@ -452,6 +474,8 @@ export function resolveTypeExpression(expr: string, model: Model, fn: FunctionFa
   if (/^\w+$/.test(e)) {
     if (fn) {
       if (fn.params.some((p) => p.name === e)) return null;
+      const local = model.types.filter((t) => t.storage.has(`local:${fn.name}:${e}`));
+      if (local.length) return pickNearest(local, file);
       const assigned = fn.assignments.filter((a) => a.target === e);
       if (assigned.length === 1) {
         const viaCall = /^(\w+)\(/.exec(assigned[0].value);

@@ -193,3 +193,43 @@ static int exec(PyObject *m) {
   assert.deepEqual(sites, ['broken new m.Foo', 'foo_new gc-new m.Foo', 'make_one gc-new m.Foo']);
   assert.deepEqual(r.findings.map((f) => `${f.function} ${f.rule}`), ['broken gc-alloc-mismatch']);
 });
+
+test('object members inside anonymous unions and nested struct values count', async () => {
+  const r = await analyzeText(`
+typedef struct {
+    PyObject_HEAD
+    int kind;
+    union {
+        struct { PyObject *result; } read_from;
+        PyObject *allocated_buffer;
+    };
+} OvObject;
+static PyType_Slot s[] = { {0, NULL} };
+static PyType_Spec ov_spec = { "m.Ov", sizeof(OvObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE, s };`);
+  const names = r.model.types[0].struct!.members.map((m) => m.name);
+  assert.deepEqual(names, ['ob', 'kind', 'read_from.result', 'allocated_buffer']);
+  // Immutable but holding objects: an error, not the accepted-exemption note.
+  assert.deepEqual(r.findings.map((f) => `${f.severity} ${f.rule}`), ['error gc-flag-missing']);
+});
+
+test('bases from a slot patched at run time and from a local holding a created type', async () => {
+  const r = await analyzeText(`
+static PyType_Slot str_slots[] = { {Py_tp_base, NULL}, {0, NULL} };
+static PyType_Spec str_spec = { "m.Str", 0, 0, Py_TPFLAGS_DEFAULT, str_slots };
+static PyType_Slot plain_slots[] = { {0, NULL} };
+static PyType_Spec base_spec = { "m.Base", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, plain_slots };
+static PyType_Spec sub_spec = { "m.Sub", 0, 0, Py_TPFLAGS_DEFAULT, plain_slots };
+static int exec(PyObject *m) {
+    str_slots[0].pfunc = &PyUnicode_Type;
+    PyObject *str = PyType_FromModuleAndSpec(m, &str_spec, NULL);
+    PyObject *base = PyType_FromSpec(&base_spec);
+    PyObject *bases = PyTuple_Pack(1, base);
+    PyObject *sub = PyType_FromSpecWithBases(&sub_spec, bases);
+    return 0;
+}`);
+  const byName = new Map(r.model.types.map((t) => [t.name, t]));
+  assert.equal(byName.get('m.Str')!.bases[0].kind, 'builtin');
+  const subBase = byName.get('m.Sub')!.bases[0];
+  assert.equal(subBase.kind === 'model' ? subBase.type.name : subBase.kind, 'm.Base');
+  assert.deepEqual(r.findings.map((f) => f.type).sort(), ['m.Base', 'm.Str', 'm.Sub']);
+});

@@ -82,26 +82,45 @@ function extractTypedef(node: Node, facts: FileFacts): void {
   }
 }
 
+/**
+ * Members of a struct body. Members of nested struct/union values (anonymous or named) are flattened with a
+ * dotted name (`read_from.result`): an object pointer inside a union is still owned by the instance.
+ */
+function structMembers(body: Node, prefix: string): StructMember[] {
+  const members: StructMember[] = [];
+  for (const field of body.namedChildren) {
+    if (!field || field.type !== 'field_declaration') continue;
+    const t = field.childForFieldName('type');
+    const tn = typeName(t);
+    const nestedBody = t && (t.type === 'struct_specifier' || t.type === 'union_specifier') ? t.childForFieldName('body') : null;
+    const declarators = field.childrenForFieldName('declarator');
+    if (nestedBody && !declarators.length) {
+      members.push(...structMembers(nestedBody, prefix));
+      continue;
+    }
+    for (const d of declarators) {
+      const info = declaratorInfo(d);
+      if (!info.name) continue;
+      if (nestedBody && info.pointerDepth === 0) {
+        members.push(...structMembers(nestedBody, `${prefix}${info.name.text}.`));
+        continue;
+      }
+      members.push({
+        name: prefix + info.name.text, typeName: tn, pointerDepth: info.pointerDepth, arrayLength: info.arrayLength,
+        isFunctionPointer: info.isFunction, ...position(info.name),
+      });
+    }
+  }
+  return members;
+}
+
 function extractStruct(node: Node, typedefNames: string[], facts: FileFacts): void {
   const body = node.childForFieldName('body');
   if (!body) return;
   const tag = node.childForFieldName('name')?.text;
   const names = [...(tag ? [tag] : []), ...typedefNames];
   if (!names.length) return;
-  const members: StructMember[] = [];
-  for (const field of body.namedChildren) {
-    if (!field || field.type !== 'field_declaration') continue;
-    const t = field.childForFieldName('type');
-    const tn = typeName(t);
-    for (const d of field.childrenForFieldName('declarator')) {
-      const info = declaratorInfo(d);
-      if (!info.name) continue;
-      members.push({
-        name: info.name.text, typeName: tn, pointerDepth: info.pointerDepth, arrayLength: info.arrayLength,
-        isFunctionPointer: info.isFunction, ...position(info.name),
-      });
-    }
-  }
+  const members = structMembers(body, '');
   // The shim turns PyObject_HEAD into `PyObject ob;`: the first member tells whether this is an object struct.
   const first = members[0];
   const headType = first && first.pointerDepth === 0 && first.arrayLength === null ? first.typeName : null;
