@@ -99,11 +99,13 @@ export async function analyzeSources(sources: readonly SourceInput[], options: A
   }
   const findings: Finding[] = [];
   let primary: { model: Model; problems: FileProblem[]; unparsed: string[]; files: number } | null = null;
+  // Facts of a file whose text preprocesses the same for two versions are extracted once.
+  const cache = new Map<string, { text: string; facts: FileFacts }>();
   for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
     if (key !== oldestKey && !versionRules.length) continue;
-    const built = await buildModel(sources, options, version);
+    const built = await buildModel(sources, options, version, cache);
     if (key === oldestKey) primary = built;
-    findings.push(...runRules(built.model, versionRules, suppressions));
+    findings.push(...runRules(built.model, versionRules, suppressions, built.problems));
   }
   sortFindings(findings);
   const main = primary!;
@@ -117,7 +119,12 @@ function versionKey(v: { major: number; minor: number }): number {
   return v.major * 100 + v.minor;
 }
 
-async function buildModel(sources: readonly SourceInput[], options: AnalyzeOptions, version: { major: number; minor: number }) {
+async function buildModel(
+  sources: readonly SourceInput[],
+  options: AnalyzeOptions,
+  version: { major: number; minor: number },
+  cache: Map<string, { text: string; facts: FileFacts }>,
+) {
   const env = macroEnvironmentFor(version, options.defines, options.undefines);
   const facts: FileFacts[] = [];
   const problems: FileProblem[] = [];
@@ -125,8 +132,14 @@ async function buildModel(sources: readonly SourceInput[], options: AnalyzeOptio
   for (const source of sources) {
     try {
       const shim = shimSource(source.text, env);
+      const cached = cache.get(source.file);
+      if (cached && cached.text === shim.text) {
+        facts.push(cached.facts);
+        continue;
+      }
       const fileFacts = await withTree(shim.text, (tree) => extractFacts(source.file, tree.rootNode));
       fileFacts.unknownConditions = shim.unknownConditions;
+      cache.set(source.file, { text: shim.text, facts: fileFacts });
       facts.push(fileFacts);
       if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
         problems.push({ file: source.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
@@ -146,9 +159,18 @@ export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' 
     && ruleAppliesTo(r, options.pythonVersion));
 }
 
-function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string, Suppressions>): Finding[] {
+function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string, Suppressions>, problems: FileProblem[]): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
+    try {
+      checkOne(rule);
+    } catch (error) {
+      problems.push({ file: '(analysis)', message: `rule ${rule.id} failed and was skipped: ${(error as Error).message}` });
+    }
+  }
+  return findings;
+
+  function checkOne(rule: Rule): void {
     rule.check(model, (input) => {
       const finding: Finding = {
         rule: rule.id, severity: input.severity ?? rule.defaultSeverity, message: input.message,
@@ -165,7 +187,6 @@ function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string
       findings.push(finding);
     });
   }
-  return findings;
 }
 
 function dedupeFindings(findings: Finding[]): Finding[] {

@@ -22,6 +22,14 @@ export function analyzeFixture(paths: string[], pythonVersion = { major: 3, mino
   return analyzePaths(paths, { cwd: REPO_ROOT, pythonVersion });
 }
 
-export function analyzeText(text: string, file = 'snippet.c', pythonVersion = { major: 3, minor: 9 }): Promise<AnalysisResult> {
-  return analyzeSources([{ file, text }], { cwd: REPO_ROOT, pythonVersion });
+/** The rules of the three heap-type conditions (issue 2), for tests about those alone. */
+export const HEAP_TYPE_RULES = ['gc-flag-missing', 'traverse-missing', 'traverse-type-not-visited', 'instances-not-tracked', 'gc-alloc-mismatch'];
+
+export function analyzeText(
+  text: string,
+  file = 'snippet.c',
+  pythonVersion = { major: 3, minor: 9 },
+  select: readonly string[] = [],
+): Promise<AnalysisResult> {
+  return analyzeSources([{ file, text }], { cwd: REPO_ROOT, pythonVersion, select });
 }

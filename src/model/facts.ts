@@ -19,6 +19,8 @@ export interface StructMember extends Position {
   arrayLength: string | null;
   /** True when the member is a function pointer or otherwise not a plain data member. */
   isFunctionPointer: boolean;
+  /** A comment on the member line (or the line above), e.g. a "borrowed" marker. */
+  comment: string | null;
 }
 
 export interface StructFact extends Located {

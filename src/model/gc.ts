@@ -102,6 +102,29 @@ export function traverseOf(model: Model, t: ExtensionType, seen = new Set<Extens
   return { kind: 'none' };
 }
 
+/**
+ * Whether a type gets tp_clear (or another GC slot) from a base: only through inherit_special, i.e. when it sets
+ * none of HAVE_GC, tp_traverse and tp_clear itself.
+ */
+export function inheritedSlot(model: Model, t: ExtensionType, slot: 'tp_clear', seen = new Set<ExtensionType>()): Answer | 'none' {
+  if (seen.has(t)) return 'unknown';
+  seen.add(t);
+  if (t.flags.names.has('Py_TPFLAGS_HAVE_GC') || hasOwnSlot(t, 'tp_traverse') || hasOwnSlot(t, 'tp_clear')) return 'none';
+  if (!t.basesKnown) return 'unknown';
+  for (const base of t.bases) {
+    if (base.kind === 'unknown') return 'unknown';
+    if (base.kind === 'python-class') return 'yes';
+    if (base.kind === 'builtin') {
+      if (base.gc) return 'yes';
+      continue;
+    }
+    if (hasOwnSlot(base.type, slot)) return 'yes';
+    const deeper = inheritedSlot(model, base.type, slot, seen);
+    if (deeper !== 'none') return deeper;
+  }
+  return 'none';
+}
+
 export function findFunction(model: Model, name: string, nearFile: string): FunctionFact | null {
   const all = model.functions.get(name);
   if (!all?.length) return null;

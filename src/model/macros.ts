@@ -44,6 +44,11 @@ export function creationsThroughMacros(
   return out;
 }
 
+/** The body of a function-like macro call with its arguments substituted (white space removed), or null. */
+export function expandMacroCall(name: string, args: string[], macros: Map<string, MacroFact[]>, file: string): string | null {
+  return expand(name, args, macros, file, 0);
+}
+
 function expand(name: string, args: string[], macros: Map<string, MacroFact[]>, file: string, depth: number): string | null {
   if (depth > 4) return null;
   const defs = macros.get(name)?.filter((m) => m.params !== null);

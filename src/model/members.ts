@@ -1,7 +1,7 @@
 // Which members of an instance struct hold object references.
 
 import type { ExtensionType, Model, StructFact, StructMember } from './model.js';
-import { PY_OBJECT_TYPES } from './builtins.js';
+import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES } from './builtins.js';
 
 export interface MemberAnswer {
   /** False when the instance struct (or part of it) is not in the analysed code. */
@@ -57,4 +57,72 @@ export function isObjectStruct(model: Model, s: StructFact, depth: number): bool
   if (s.headType === 'PyObject' || s.headType === 'PyVarObject' || PY_OBJECT_TYPES.has(s.headType)) return true;
   const inner = structNamed(model, resolveTypedef(model, s.headType).name, s.file);
   return !!inner && inner !== s && isObjectStruct(model, inner, depth + 1);
+}
+
+/** A member whose declared type cannot reference other objects (`PyUnicodeObject *`): it cannot be part of a cycle. */
+export function memberCannotHoldObjects(model: Model, m: StructMember): boolean {
+  return LEAF_OBJECT_TYPES.has(resolveTypedef(model, m.typeName).name);
+}
+
+/**
+ * Members the instance does not own a strong reference through: the weak-reference list head, and members the
+ * code marks as borrowed in a comment.
+ */
+export function isNotOwned(t: ExtensionType, m: StructMember): boolean {
+  if (markedBorrowed(m)) return true;
+  // Weak-reference list heads and free lists hold memory or weak links, not strong references.
+  if (/weakref|weaklist|freelist|free_list/i.test(m.name)) return true;
+  const offset = t.staticType?.fields.tp_weaklistoffset;
+  return !!offset && offset.kind === 'expression' && offset.text.includes(`,${m.name})`);
+}
+
+/** A comment that says the member is borrowed (and not "not borrowed"). */
+export function markedBorrowed(m: StructMember): boolean {
+  return !!m.comment && /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
+}
+
+const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)\(/;
+
+/**
+ * True when every assignment to `<anything>->name` in the analysed code stores a new string, number or bytes
+ * object: such a field can never be part of a reference cycle.
+ */
+export function fieldHoldsOnlyLeafObjects(model: Model, name: string): boolean {
+  // CPython's convention for interned strings kept in state (often filled by token-pasting macros).
+  if (/^str_\w+$/.test(name)) return true;
+  const entry = fieldStores(model).get(name);
+  return !!entry && entry.count > 0 && entry.leaf;
+}
+
+const fieldStoreCache = new WeakMap<Model, Map<string, { leaf: boolean; count: number }>>();
+
+/** For every `x->field = value` (or `MACRO(x->field, value)`) in the code: whether all values are leaf objects. */
+function fieldStores(model: Model): Map<string, { leaf: boolean; count: number }> {
+  const cached = fieldStoreCache.get(model);
+  if (cached) return cached;
+  const stores = new Map<string, { leaf: boolean; count: number }>();
+  const record = (field: string, leaf: boolean) => {
+    const e = stores.get(field) ?? { leaf: true, count: 0 };
+    e.leaf &&= leaf;
+    e.count++;
+    stores.set(field, e);
+  };
+  const fieldOf = (target: string) => /->([\w.]+)(?:\[[^\]]*\])?$/.exec(target)?.[1];
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      for (const a of fn.assignments) {
+        const field = fieldOf(a.target);
+        if (field && a.value !== 'NULL') record(field, LEAF_CONSTRUCTORS.test(a.value));
+      }
+      // `ASSIGN_PTR(st->field[i], PyUnicode_InternFromString(...))`: an assignment hidden in a macro.
+      for (const c of fn.calls) {
+        if (!model.macros.get(c.callee)?.some((m) => m.params !== null)) continue;
+        const target = c.args.findIndex((x) => fieldOf(x) !== undefined);
+        if (target < 0) continue;
+        record(fieldOf(c.args[target])!, c.args.some((x, i) => i !== target && LEAF_CONSTRUCTORS.test(x)));
+      }
+    }
+  }
+  fieldStoreCache.set(model, stores);
+  return stores;
 }

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSources } from '../../src/analyze.js';
-import { analyzeText, REPO_ROOT } from '../helpers.js';
+import { analyzeText, HEAP_TYPE_RULES, REPO_ROOT } from '../helpers.js';
 import { isGcType, traverseOf, traverseVisitsType } from '../../src/model/gc.js';
 
 const V39 = { major: 3, minor: 9 };
+const heapOnly = (text: string) => analyzeText(text, 'snippet.c', V39, HEAP_TYPE_RULES);
 
 test('positional static type: comments and #ifdef branches do not shift fields', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct { PyObject_HEAD PyObject *a; } CodeObject;
 static int code_traverse(CodeObject *self, visitproc visit, void *arg) { Py_VISIT(self->a); return 0; }
 PyTypeObject Code_Type = {
@@ -35,7 +36,7 @@ PyTypeObject Code_Type = {
 });
 
 test('designated static type after PyVarObject_HEAD_INIT without a comma', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 static PyTypeObject Foo_Type = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "m.Foo",
@@ -51,7 +52,7 @@ test('flags from a macro in another file, names from concatenated macros', async
   const r = await analyzeSources([
     { file: 'flags.h', text: '#define MODNAME "pkg._m"\n#define FOO_FLAGS (Py_TPFLAGS_DEFAULT | \\\n   Py_TPFLAGS_HAVE_GC)\n' },
     { file: 'm.c', text: 'static PyType_Slot s[] = {{0, NULL}};\nstatic PyType_Spec foo_spec = { .name = MODNAME ".Foo", .flags = FOO_FLAGS, .slots = s };\n' },
-  ], { cwd: REPO_ROOT, pythonVersion: V39 });
+  ], { cwd: REPO_ROOT, pythonVersion: V39, select: HEAP_TYPE_RULES });
   const t = r.model.types[0];
   assert.equal(t.name, 'pkg._m.Foo');
   assert.equal(t.module, 'pkg._m');
@@ -60,13 +61,13 @@ test('flags from a macro in another file, names from concatenated macros', async
 });
 
 test('an undefined flags macro makes the answer unknown, not an error', async () => {
-  const r = await analyzeText('static PyType_Slot s[] = {{0, NULL}};\nstatic PyType_Spec foo_spec = { "m.Foo", 0, 0, PROJECT_FLAGS, s };\n');
+  const r = await heapOnly('static PyType_Slot s[] = {{0, NULL}};\nstatic PyType_Spec foo_spec = { "m.Foo", 0, 0, PROJECT_FLAGS, s };\n');
   assert.equal(isGcType(r.model, r.model.types[0]).answer, 'unknown');
   assert.deepEqual(r.findings, []);
 });
 
 test('types created by a helper function and by a macro are linked with their storage and bases', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct { PyTypeObject *Base; PyTypeObject *Sub; PyTypeObject *Other; } state;
 #define CREATE(TP, SPEC, BASE) do { PyObject *t = PyType_FromModuleAndSpec(m, SPEC, (PyObject *)BASE); \\
     if (t == NULL) return -1; TP = (PyTypeObject *)t; } while (0)
@@ -97,7 +98,7 @@ static int exec(PyObject *m) {
 });
 
 test('delegation: to a named base traverse, through PyType_GetSlot, through tp_base', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct { PyObject_HEAD PyObject *a; } BaseObject;
 typedef struct { BaseObject base; PyObject *b; } SubObject;
 typedef struct { PyTypeObject *Base; PyTypeObject *Sub1; PyTypeObject *Sub2; PyTypeObject *Sub3; } state;
@@ -146,7 +147,7 @@ static int exec(PyObject *m) {
 });
 
 test('a traverse calling a function the analysis cannot see is undecided, not an error', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct { PyObject_HEAD PyObject *a; } FooObject;
 extern int shared_traverse(PyObject *self, visitproc visit, void *arg);
 static int foo_traverse(FooObject *self, visitproc visit, void *arg) { return shared_traverse((PyObject *)self, visit, arg); }
@@ -159,7 +160,7 @@ static PyType_Spec foo_spec = { "m.Foo", sizeof(FooObject), 0, Py_TPFLAGS_DEFAUL
 });
 
 test('allocations map to their type through module state, clinic state, tp_new parameters and the struct', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct { PyObject_HEAD PyObject *a; } FooObject;
 typedef struct { PyTypeObject *FooType; } state;
 static int foo_traverse(FooObject *self, visitproc visit, void *arg) { Py_VISIT(Py_TYPE(self)); Py_VISIT(self->a); return 0; }
@@ -195,7 +196,7 @@ static int exec(PyObject *m) {
 });
 
 test('object members inside anonymous unions and nested struct values count', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 typedef struct {
     PyObject_HEAD
     int kind;
@@ -213,7 +214,7 @@ static PyType_Spec ov_spec = { "m.Ov", sizeof(OvObject), 0, Py_TPFLAGS_DEFAULT |
 });
 
 test('bases from a slot patched at run time and from a local holding a created type', async () => {
-  const r = await analyzeText(`
+  const r = await heapOnly(`
 static PyType_Slot str_slots[] = { {Py_tp_base, NULL}, {0, NULL} };
 static PyType_Spec str_spec = { "m.Str", 0, 0, Py_TPFLAGS_DEFAULT, str_slots };
 static PyType_Slot plain_slots[] = { {0, NULL} };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeText } from '../helpers.js';
+import { analyzeText, HEAP_TYPE_RULES } from '../helpers.js';
 
 const MODULE = (guard: string) => `
 typedef struct { PyObject_HEAD PyObject *x; } FooObject;
@@ -16,7 +16,7 @@ static PyType_Spec foo_spec = { "m.Foo", sizeof(FooObject), 0, Py_TPFLAGS_DEFAUL
 `;
 
 const rulesOf = async (text: string, minor: number) =>
-  (await analyzeText(text, 'm.c', { major: 3, minor })).findings.map((f) => f.rule);
+  (await analyzeText(text, 'm.c', { major: 3, minor }, HEAP_TYPE_RULES)).findings.map((f) => f.rule);
 
 test('a visit guarded for 3.9+ satisfies every supported version, including 3.8 support', async () => {
   const src = MODULE('PY_VERSION_HEX >= 0x03090000');
@@ -47,6 +47,6 @@ static PyType_Spec bar_spec = {
     .flags = Py_TPFLAGS_DEFAULT, /* capi-gc: ignore[traverse-missing] */
     .slots = foo_slots,
 };`;
-  const r = await analyzeText(src);
+  const r = await analyzeText(src, 'snippet.c', { major: 3, minor: 9 }, HEAP_TYPE_RULES);
   assert.deepEqual(r.findings.map((f) => `${f.type} ${f.rule}`), ['m.Bar gc-flag-missing']);
 });

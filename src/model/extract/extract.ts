@@ -107,11 +107,19 @@ function structMembers(body: Node, prefix: string): StructMember[] {
       }
       members.push({
         name: prefix + info.name.text, typeName: tn, pointerDepth: info.pointerDepth, arrayLength: info.arrayLength,
-        isFunctionPointer: info.isFunction, ...position(info.name),
+        isFunctionPointer: info.isFunction, comment: memberComment(field), ...position(info.name),
       });
     }
   }
   return members;
+}
+
+function memberComment(field: Node): string | null {
+  const next = field.nextSibling;
+  if (next?.type === 'comment' && next.startPosition.row === field.endPosition.row) return next.text;
+  const prev = field.previousSibling;
+  if (prev?.type === 'comment' && prev.endPosition.row === field.startPosition.row - 1) return prev.text;
+  return null;
 }
 
 function extractStruct(node: Node, typedefNames: string[], facts: FileFacts): void {

@@ -1,0 +1,22 @@
+// Module facts rules ask: which state fields hold objects, and the module's traverse/clear/free functions.
+
+import type { FunctionFact, Model, ModuleInfo, StructMember } from './model.js';
+import { findFunction } from './gc.js';
+import { isObjectMember, markedBorrowed } from './members.js';
+
+/** Object-holding fields of the module state, or null when the state struct is unknown. */
+export function moduleStateFields(model: Model, mod: ModuleInfo): StructMember[] | null {
+  if (mod.size !== 'state' || !mod.stateStruct) return null;
+  return mod.stateStruct.members.filter((m) => isObjectMember(model, m, mod.stateStruct!.file) && !markedBorrowed(m) && !/freelist|free_list/i.test(m.name));
+}
+
+export function moduleFunction(model: Model, mod: ModuleInfo, field: 'm_traverse' | 'm_clear' | 'm_free'): FunctionFact | 'none' | 'unknown' {
+  const v = mod.def.fields[field];
+  if (!v || v.kind === 'null' || (v.kind === 'number' && v.value === 0)) return 'none';
+  if (v.kind !== 'identifier') return 'unknown';
+  return findFunction(model, v.name, mod.def.file) ?? 'unknown';
+}
+
+export function moduleDisplayName(mod: ModuleInfo): string {
+  return mod.name ?? mod.def.cName;
+}

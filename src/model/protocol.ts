@@ -1,0 +1,208 @@
+// What traverse, clear, dealloc and module functions do to members: visits, clears, untracking, type decrefs.
+// Member references are compared by their path after the object pointer: `self->a.b`, `((X *)op)->a.b` and
+// `st->a.b` all denote `a.b`; `self->items[i]` denotes `items`.
+
+import type { FunctionFact, Model } from './model.js';
+import { findFunction } from './gc.js';
+import { expandMacroCall } from './macros.js';
+
+export interface PathSet {
+  paths: Set<string>;
+  /** False when part of the work is done by code the analysis cannot see (unknown function, opaque macro). */
+  complete: boolean;
+  /** What could not be followed, for messages and --verbose. */
+  unknown: string | null;
+}
+
+/** `self->a.b[i]` → `a.b`; `get_state(m)->X` → `X`; anything else → null. */
+export function memberPath(expr: string): string | null {
+  const m = /^(?:[\w]+|\w+\(.*\)|\(.*\))->(.+)$/.exec(expr);
+  if (!m) return null;
+  const path = m[1].replace(/\[[^\]]*\]/g, '');
+  return /^[\w.]+$/.test(path) ? path : null;
+}
+
+const VISIT_APIS = new Set(['Py_VISIT']);
+
+/** Members a traverse function visits, through helpers and macros it calls with `visit`. */
+export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
+  return walk(model, fn, new Set(), (f) => {
+    const visitParam = f.params.find((p) => p.typeName === 'visitproc')?.name ?? f.params[1]?.name ?? 'visit';
+    const paths: string[] = [];
+    const forwarded: string[] = [];
+    for (const call of f.calls) {
+      if (VISIT_APIS.has(call.callee) || call.callee === visitParam) {
+        const p = memberPath(call.args[0] ?? '');
+        if (p) paths.push(p);
+        continue;
+      }
+      if (call.args.includes(visitParam)) forwarded.push(call.callee);
+      else if (model.macros.get(call.callee)?.some((m) => m.params !== null)) {
+        const body = expandMacroCall(call.callee, call.args, model.macros, f.file);
+        if (body) for (const m of body.matchAll(/Py_VISIT\(((?:[^()]|\([^()]*\))*)\)/g)) {
+          const p = memberPath(stripCasts(m[1]));
+          if (p) paths.push(p);
+        }
+      }
+    }
+    return { paths, forwarded };
+  });
+}
+
+const CLEARING_CALLS = new Set(['Py_CLEAR', 'Py_XDECREF', 'Py_DECREF', 'Py_XSETREF', 'Py_SETREF', 'Py_DecRef', 'Py_XDecRef']);
+const NON_CLEARING_APIS = new Set(['PyObject_ClearManagedDict', '_PyObject_ClearManagedDict', 'PyObject_ClearWeakRefs', 'PyObject_GC_UnTrack']);
+
+/** Members a clear (or free, or dealloc) function releases, through helpers it passes the object to. */
+export function clearedPaths(model: Model, fn: FunctionFact): PathSet {
+  return walk(model, fn, new Set(), (f) => {
+    const paths: string[] = [];
+    const forwarded: string[] = [];
+    // The object, and locals derived from it (`FooObject *self = (FooObject *)op;`, `st = get_state(m)`).
+    const self = new Set(f.params.slice(0, 1).map((p) => p.name));
+    for (const a of f.assignments) if ([...self].some((s) => new RegExp(`\\b${s}\\b`).test(a.value)) && !a.value.includes('->')) self.add(a.target);
+    for (const call of f.calls) {
+      if (CLEARING_CALLS.has(call.callee)) {
+        const p = memberPath(call.args[0] ?? '');
+        if (p) paths.push(p);
+        continue;
+      }
+      if (NON_CLEARING_APIS.has(call.callee) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(call.callee)) continue;
+      // A helper handed the object (or its state) may release members for us.
+      if (call.args.some((a) => self.has(a))) forwarded.push(call.callee);
+    }
+    for (const a of f.assignments) {
+      const p = memberPath(a.target);
+      if (p && (a.value === 'NULL' || a.value === '0')) paths.push(p);
+    }
+    return { paths, forwarded };
+  });
+}
+
+function walk(
+  model: Model,
+  fn: FunctionFact,
+  seen: Set<FunctionFact>,
+  local: (f: FunctionFact) => { paths: string[]; forwarded: string[] },
+): PathSet {
+  const result: PathSet = { paths: new Set(), complete: true, unknown: null };
+  const visit = (f: FunctionFact, depth: number) => {
+    if (seen.has(f) || depth > 5) return;
+    seen.add(f);
+    const { paths, forwarded } = local(f);
+    for (const p of paths) result.paths.add(p);
+    for (const callee of forwarded) {
+      const target = /^\w+$/.test(callee) ? findFunction(model, callee, f.file) : null;
+      if (target) visit(target, depth + 1);
+      else if (!/->tp_(traverse|clear)$/.test(callee) && !/PyType_GetSlot/.test(callee)) {
+        result.complete = false;
+        result.unknown ??= `${callee}()`;
+      } else {
+        // Delegation to a base's traverse/clear covers the base's members, not this type's own.
+      }
+    }
+  };
+  visit(fn, 0);
+  return result;
+}
+
+function stripCasts(s: string): string {
+  return s.replace(/\s+/g, '').replace(/^\((?:\w+\*+)\)/, '').replace(/\(\((?:\w+\*+)\)(\w+)\)/g, '$1');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// dealloc
+
+export interface DeallocFacts {
+  /** Order index of the first PyObject_GC_UnTrack (directly or in a helper called there), or null. */
+  untrackAt: number | null;
+  /** First operation that needs the object untracked: clearing a member, calling tp_clear, freeing. */
+  firstUnsafe: { order: number; what: string; line: number; column: number } | null;
+  /** Calls that free the instance. */
+  frees: { callee: string; line: number; column: number; order: number }[];
+  /** Py_DECREF of the type (Py_TYPE(self) or an alias), directly or in a helper. */
+  decrefsType: boolean;
+  /** Hands the object to a base type's tp_dealloc (which untracks, frees and decrefs the type). */
+  delegatesToBase: boolean;
+  /** Calls a function the analysis cannot see with the object. */
+  unknownCall: string | null;
+}
+
+const UNTRACK = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
+const FREES = new Set(['PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL', 'PyMem_Free']);
+const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TRASHCAN|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
+
+export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: string | null, seen = new Set<FunctionFact>()): DeallocFacts {
+  const facts: DeallocFacts = { untrackAt: null, firstUnsafe: null, frees: [], decrefsType: false, delegatesToBase: false, unknownCall: null };
+  seen.add(fn);
+  const self = fn.params[0]?.name ?? 'self';
+  const selves = new Set([self]);
+  for (const a of fn.assignments) if (a.value === self) selves.add(a.target);
+  const typeAliases = new Set<string>();
+  for (const a of fn.assignments) if (/^Py_TYPE\(.+\)$|->ob_type$/.test(a.value)) typeAliases.add(a.target);
+  const isType = (arg: string) => /^Py_TYPE\(.+\)$/.test(arg) || /->ob_type$/.test(arg) || typeAliases.has(arg);
+  const baseDealloc = new Set<string>();
+  for (const a of fn.assignments) if (/PyType_GetSlot\(.*Py_tp_dealloc\)|->tp_dealloc$/.test(a.value)) baseDealloc.add(a.target);
+
+  for (const call of fn.calls) {
+    const c = call.callee;
+    const mark = (what: string) => {
+      if (!facts.firstUnsafe) facts.firstUnsafe = { order: call.order, what, line: call.line, column: call.column };
+    };
+    if (UNTRACK.has(c)) {
+      facts.untrackAt ??= call.order;
+      continue;
+    }
+    if (FREES.has(c) || /->tp_free$/.test(c)) {
+      facts.frees.push({ callee: c, line: call.line, column: call.column, order: call.order });
+      mark(`${c}()`);
+      continue;
+    }
+    if (/->tp_dealloc$/.test(c) || baseDealloc.has(c) || /PyType_GetSlot\(.*Py_tp_dealloc\)/.test(c)) {
+      facts.delegatesToBase = true;
+      continue;
+    }
+    if (CLEARING_CALLS.has(c)) {
+      if (isType(call.args[0] ?? '')) facts.decrefsType = true;
+      else if (memberPath(call.args[0] ?? '') || call.args[0] && !selves.has(call.args[0])) mark(`${c}(${call.args[0]})`);
+      continue;
+    }
+    if (SAFE_BEFORE_UNTRACK.test(c)) continue;
+    if (c === clearFunction || /->tp_clear$/.test(c)) {
+      mark(`${c}()`);
+      continue;
+    }
+    // A helper given the object: look inside for untracking, freeing and the type decref.
+    if (call.args.some((a) => selves.has(a)) && /^\w+$/.test(c)) {
+      const helper = findFunction(model, c, fn.file);
+      if (helper && seen.has(helper)) continue;
+      if (helper && seen.size < 6) {
+        const inner = deallocFacts(model, helper, clearFunction, seen);
+        if (inner.untrackAt !== null) facts.untrackAt ??= call.order;
+        if (inner.firstUnsafe && (inner.untrackAt === null || inner.firstUnsafe.order < inner.untrackAt)) mark(`${c}()`);
+        if (inner.frees.length) facts.frees.push({ callee: c, line: call.line, column: call.column, order: call.order });
+        if (inner.decrefsType) facts.decrefsType = true;
+        if (inner.delegatesToBase) facts.delegatesToBase = true;
+        if (inner.unknownCall) facts.unknownCall ??= inner.unknownCall;
+      } else if (helper) {
+        facts.unknownCall ??= `${c}() (too deep to follow)`;
+      } else if (!/^Py|^_Py/.test(c)) {
+        facts.unknownCall ??= `${c}()`;
+      }
+    }
+  }
+  return facts;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// managed dict
+
+export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<string>, seen = new Set<FunctionFact>()): boolean {
+  if (seen.has(fn)) return false;
+  seen.add(fn);
+  for (const call of fn.calls) {
+    if (names.has(call.callee)) return true;
+    const helper = /^\w+$/.test(call.callee) ? findFunction(model, call.callee, fn.file) : null;
+    if (helper && seen.size < 8 && callsAny(model, helper, names, seen)) return true;
+  }
+  return false;
+}

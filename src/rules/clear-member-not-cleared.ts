@@ -1,0 +1,32 @@
+import type { Rule } from './rule.js';
+import { displayName, findFunction, isGcType, traverseOf } from '../model/gc.js';
+import { objectMembers, isNotOwned } from '../model/members.js';
+import { clearedPaths, visitedPaths } from '../model/protocol.js';
+
+export const clearMemberNotCleared: Rule = {
+  id: 'clear-member-not-cleared',
+  summary: 'tp_clear leaves alone a member that tp_traverse visits, so a cycle through it cannot be broken.',
+  defaultSeverity: 'warning',
+  appliesTo: { from: null, until: null },
+  check(model, report) {
+    for (const t of model.types) {
+      const clearSlot = t.slots.get('tp_clear');
+      if (!clearSlot?.function || isGcType(model, t).answer !== 'yes') continue;
+      const clear = findFunction(model, clearSlot.function, clearSlot.file);
+      const traverse = traverseOf(model, t);
+      if (!clear || traverse.kind !== 'own' || !traverse.fn) continue;
+      const members = objectMembers(model, t);
+      if (!members.known) continue;
+      const visited = visitedPaths(model, traverse.fn);
+      const cleared = clearedPaths(model, clear);
+      if (!cleared.complete) continue;
+      for (const m of members.members) {
+        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name)) continue;
+        report({
+          message: `${clear.name}() of ${displayName(t)} does not clear member ${m.name}, which ${traverse.fn.name}() visits: a cycle through it is found but never broken`,
+          file: t.struct!.file, line: m.line, column: m.column, type: t, function: clear.name, member: m.name,
+        });
+      }
+    }
+  },
+};

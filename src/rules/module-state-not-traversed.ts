@@ -1,0 +1,37 @@
+import type { Rule } from './rule.js';
+import { moduleStateFields, moduleFunction, moduleDisplayName } from '../model/modules.js';
+import { visitedPaths } from '../model/protocol.js';
+import { fieldHoldsOnlyLeafObjects } from '../model/members.js';
+
+export const moduleStateNotTraversed: Rule = {
+  id: 'module-state-not-traversed',
+  summary: 'Module state holds objects (types, exceptions) that m_traverse does not visit: the module and its types never die.',
+  defaultSeverity: 'error',
+  appliesTo: { from: null, until: null },
+  check(model, report) {
+    for (const mod of model.modules) {
+      // Strings and numbers kept in state cannot be part of a cycle: not visiting them leaks nothing.
+      const fields = moduleStateFields(model, mod)?.filter((f) => !fieldHoldsOnlyLeafObjects(model, f.name));
+      if (!fields?.length) continue;
+      const name = moduleDisplayName(mod);
+      const traverse = moduleFunction(model, mod, 'm_traverse');
+      if (traverse === 'none') {
+        report({
+          message: `module ${name} keeps objects in its state (${fields.map((f) => f.name).join(', ')}) but has no m_traverse: the collector cannot see the module ↔ type cycle, so the module, its types and everything they hold leak`,
+          file: mod.def.file, line: mod.def.line, column: mod.def.column, module: mod.name,
+        });
+        continue;
+      }
+      if (traverse === 'unknown') continue;
+      const visited = visitedPaths(model, traverse);
+      if (!visited.complete) continue;
+      for (const f of fields) {
+        if (visited.paths.has(f.name)) continue;
+        report({
+          message: `${traverse.name}() of module ${name} does not visit state field ${f.name}: a cycle through it (a type created with PyType_FromModuleAndSpec refers back to the module) is invisible and leaks`,
+          file: mod.stateStruct!.file, line: f.line, column: f.column, module: mod.name, function: traverse.name, member: f.name,
+        });
+      }
+    }
+  },
+};

@@ -1,0 +1,36 @@
+import type { Rule } from './rule.js';
+import { displayName, isGcType, traverseOf } from '../model/gc.js';
+import { objectMembers, memberCannotHoldObjects, isNotOwned } from '../model/members.js';
+import { visitedPaths } from '../model/protocol.js';
+
+export const traverseMemberNotVisited: Rule = {
+  id: 'traverse-member-not-visited',
+  summary: 'An object member of the instance that tp_traverse never visits: cycles through it are invisible to the collector.',
+  defaultSeverity: 'error',
+  appliesTo: { from: null, until: null },
+  check(model, report) {
+    for (const t of model.types) {
+      const traverse = traverseOf(model, t);
+      if (traverse.kind !== 'own' || traverse.owner !== t || !traverse.fn) continue;
+      if (isGcType(model, t).answer === 'no') continue;
+      const members = objectMembers(model, t);
+      if (!members.known || !members.members.length) continue;
+      const visited = visitedPaths(model, traverse.fn);
+      if (!visited.complete) continue;
+      for (const m of members.members) {
+        if (isNotOwned(t, m) || isVisited(m.name, visited.paths)) continue;
+        const leaf = memberCannotHoldObjects(model, m);
+        report({
+          severity: leaf ? 'warning' : 'error',
+          message: `member ${m.name} of ${displayName(t)} is never visited by ${traverse.fn.name}()${leaf ? ` (its type ${m.typeName} cannot hold other objects, so only its own leak is hidden)` : ': a reference cycle through it is invisible to the collector and leaks'}`,
+          file: t.struct!.file, line: m.line, column: m.column, type: t, function: traverse.fn.name, member: m.name,
+        });
+      }
+    }
+  },
+};
+
+/** `a.b` is covered by a visit of `a.b`; an array member by a visit of an element. */
+function isVisited(name: string, paths: Set<string>): boolean {
+  return paths.has(name);
+}
