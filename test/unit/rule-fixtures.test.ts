@@ -1,12 +1,13 @@
 // Every fixture under test/fixtures/rules/<rule-id>/ declares the findings it must produce with comments on the
-// reported line: `// expect: rule-id` (an error), `// expect-warning: rule-id` or `// expect-note: rule-id`. A fixture with no such comment
+// reported line (see test/expectations.ts). A fixture with no such comment
 // must produce no finding at all. A folder holding several files is analysed as one extension.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { analyzeFixture, FIXTURES, REPO_ROOT } from '../helpers.js';
+import { expectationKeys, readExpectations, key } from '../expectations.js';
 
 const RULES_DIR = join(FIXTURES, 'rules');
 
@@ -36,24 +37,13 @@ function cases(): Case[] {
 }
 
 function expectedFindings(paths: string[]): string[] {
-  const expected: string[] = [];
   const files: string[] = [];
   for (const p of paths) {
     if (statSync(p).isDirectory()) {
       for (const e of readdirSync(p)) if (/\.[ch]$/.test(e)) files.push(join(p, e));
     } else files.push(p);
   }
-  for (const file of files) {
-    const lines = readFileSync(file, 'utf8').split('\n');
-    lines.forEach((line, i) => {
-      for (const m of line.matchAll(/expect(?:-(note|warning))?:\s*([\w-]+(?:\s*,\s*[\w-]+)*)/g)) {
-        for (const id of m[2].split(',').map((s) => s.trim())) {
-          expected.push(`${relative(REPO_ROOT, file)}:${i + 1} ${m[1] ?? 'error'} ${id}`);
-        }
-      }
-    });
-  }
-  return expected.sort();
+  return expectationKeys(files.flatMap(readExpectations));
 }
 
 const all = cases();
@@ -64,9 +54,7 @@ test('rule fixtures exist', () => {
 for (const c of all) {
   test(`fixture ${c.name}`, async () => {
     const result = await analyzeFixture(c.paths);
-    const actual = result.findings
-      .map((f) => `${f.file}:${f.line} ${f.severity} ${f.rule}`)
-      .sort();
+    const actual = result.findings.map((f) => key(join(REPO_ROOT, f.file), f.line, f.severity, f.rule)).sort();
     assert.deepEqual(actual, expectedFindings(c.paths), result.findings.map((f) => `${f.file}:${f.line}: ${f.message}`).join('\n'));
   });
 }
