@@ -78,7 +78,9 @@ export function isNotOwned(t: ExtensionType, m: StructMember): boolean {
 
 /** A comment that says the member is borrowed (and not "not borrowed"). */
 export function markedBorrowed(m: StructMember): boolean {
-  return !!m.comment && /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
+  if (!m.comment) return false;
+  if (/\bweak\s*-?\s*ref/i.test(m.comment)) return true;
+  return /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
 }
 
 const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)\(/;
@@ -125,4 +127,45 @@ function fieldStores(model: Model): Map<string, { leaf: boolean; count: number }
   }
   fieldStoreCache.set(model, stores);
   return stores;
+}
+
+const REASSIGNING_CALLS = new Set(['Py_XSETREF', 'Py_SETREF']);
+
+/**
+ * Whether the code can change a member after construction: it is assigned (or Py_SETREF'd) in a function other
+ * than the type's tp_new, the functions that allocate its instances, and its tp_dealloc/tp_clear. A member set
+ * once at construction cannot close a new cycle later, so it does not need tp_clear to break one.
+ */
+export function isMutableMember(model: Model, t: ExtensionType, m: StructMember): boolean {
+  const constructors = new Set<string>();
+  for (const slot of ['tp_new', 'tp_vectorcall', 'tp_dealloc', 'tp_clear', 'tp_finalize']) {
+    const f = t.slots.get(slot)?.function;
+    if (f) constructors.add(f);
+  }
+  for (const a of model.allocations) if (a.type === t) constructors.add(a.function.name);
+  // What constructors call to fill the instance (Argument Clinic's `_impl`, init helpers) is construction too.
+  for (let depth = 0; depth < 2; depth++) {
+    for (const name of [...constructors]) {
+      for (const fn of model.functions.get(name) ?? []) for (const c of fn.calls) if (/^\w+$/.test(c.callee) && model.functions.has(c.callee)) constructors.add(c.callee);
+    }
+  }
+  const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
+  const top = m.name.split('.')[0];
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      if (constructors.has(fn.name)) continue;
+      const typed = (base: string) => {
+        const v = [...fn.params, ...fn.locals].find((x) => x.name === base);
+        return !!v && structNames.has(v.typeName);
+      };
+      const writes = (target: string) => {
+        const mm = /^(\w+)->([\w.]+)/.exec(target);
+        return !!mm && (mm[2] === m.name || mm[2] === top) && typed(mm[1]);
+      };
+      // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
+      if (fn.assignments.some((a) => a.value !== 'NULL' && writes(a.target))) return true;
+      if (fn.calls.some((c) => REASSIGNING_CALLS.has(c.callee) && writes(c.args[0] ?? ''))) return true;
+    }
+  }
+  return false;
 }

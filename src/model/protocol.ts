@@ -17,9 +17,13 @@ export interface PathSet {
 /** `self->a.b[i]` → `a.b`; `get_state(m)->X` → `X`; anything else → null. */
 export function memberPath(expr: string): string | null {
   const m = /^(?:[\w]+|\w+\(.*\)|\(.*\))->(.+)$/.exec(expr);
-  if (!m) return null;
-  const path = m[1].replace(/\[[^\]]*\]/g, '');
-  return /^[\w.]+$/.test(path) ? path : null;
+  if (m) {
+    const path = m[1].replace(/\[[^\]]*\]/g, '');
+    if (/^[\w.]+$/.test(path)) return path;
+  }
+  // A member wrapped in a macro or call: `JOIN_OBJ(self->text)`, `_PyObject_CAST(self->x)`.
+  const inner = [...expr.matchAll(/\w->([\w.]+)/g)];
+  return inner.length === 1 && /^\w+\(/.test(expr) ? inner[0][1] : null;
 }
 
 const VISIT_APIS = new Set(['Py_VISIT']);
@@ -67,6 +71,11 @@ export function clearedPaths(model: Model, fn: FunctionFact): PathSet {
         continue;
       }
       if (NON_CLEARING_APIS.has(call.callee) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(call.callee)) continue;
+      // A helper given a member's address (`clear_ptr(&self->x)`) can release it.
+      for (const a of call.args) {
+        const p = a.startsWith('&') ? memberPath(a.slice(1)) : null;
+        if (p) paths.push(p);
+      }
       // A helper handed the object (or its state) may release members for us.
       if (call.args.some((a) => self.has(a))) forwarded.push(call.callee);
     }

@@ -1,6 +1,6 @@
 import type { Rule } from './rule.js';
 import { displayName, findFunction, isGcType, traverseOf } from '../model/gc.js';
-import { objectMembers, isNotOwned } from '../model/members.js';
+import { isMutableMember, objectMembers, isNotOwned } from '../model/members.js';
 import { clearedPaths, visitedPaths } from '../model/protocol.js';
 
 export const clearMemberNotCleared: Rule = {
@@ -21,7 +21,7 @@ export const clearMemberNotCleared: Rule = {
       const cleared = clearedPaths(model, clear);
       if (!cleared.complete) continue;
       for (const m of members.members) {
-        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name)) continue;
+        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !isMutableMember(model, t, m)) continue;
         report({
           message: `${clear.name}() of ${displayName(t)} does not clear member ${m.name}, which ${traverse.fn.name}() visits: a cycle through it is found but never broken`,
           file: t.struct!.file, line: m.line, column: m.column, type: t, function: clear.name, member: m.name,

@@ -1,10 +1,10 @@
 import type { Rule } from './rule.js';
 import { displayName, hasOwnSlot, inheritedSlot, isGcType } from '../model/gc.js';
-import { objectMembers, memberCannotHoldObjects, isNotOwned } from '../model/members.js';
+import { isMutableMember, objectMembers, memberCannotHoldObjects, isNotOwned } from '../model/members.js';
 
 export const clearMissing: Rule = {
   id: 'clear-missing',
-  summary: 'A GC type whose instances hold objects that can form cycles but that has no tp_clear to break them.',
+  summary: 'A GC type whose instances hold objects that can change after construction but that has no tp_clear to break cycles through them.',
   defaultSeverity: 'warning',
   appliesTo: { from: null, until: null },
   check(model, report) {
@@ -15,7 +15,8 @@ export const clearMissing: Rule = {
       if (inherited !== 'none') continue;
       const members = objectMembers(model, t);
       if (!members.known) continue;
-      const cyclic = members.members.filter((m) => !isNotOwned(t, m) && !memberCannotHoldObjects(model, m));
+      // Members set once at construction cannot close a cycle later: the cycle is broken elsewhere.
+      const cyclic = members.members.filter((m) => !isNotOwned(t, m) && !memberCannotHoldObjects(model, m) && isMutableMember(model, t, m));
       if (!cyclic.length) continue;
       report({
         message: `GC type ${displayName(t)} has no tp_clear: the collector can find a cycle through ${cyclic.map((m) => m.name).join(', ')} but cannot break it, so the cycle leaks`,

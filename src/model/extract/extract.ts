@@ -114,11 +114,22 @@ function structMembers(body: Node, prefix: string): StructMember[] {
   return members;
 }
 
+/**
+ * The comment that describes a member: one on its own line, else one heading the run of members it belongs to
+ * (`/* Exception objects: borrowed refs. *\/` above a block with no blank line in between).
+ */
 function memberComment(field: Node): string | null {
   const next = field.nextSibling;
   if (next?.type === 'comment' && next.startPosition.row === field.endPosition.row) return next.text;
-  const prev = field.previousSibling;
-  if (prev?.type === 'comment' && prev.endPosition.row === field.startPosition.row - 1) return prev.text;
+  let first = field;
+  let prev = field.previousSibling;
+  while (prev && prev.type === 'field_declaration' && prev.endPosition.row === first.startPosition.row - 1) {
+    first = prev;
+    prev = prev.previousSibling;
+  }
+  // A trailing comment of the previous member belongs to that member, not to this run.
+  if (prev?.type === 'comment' && prev.endPosition.row === first.startPosition.row - 1
+    && prev.previousSibling?.endPosition.row !== prev.startPosition.row) return prev.text;
   return null;
 }
 
