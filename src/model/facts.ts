@@ -113,6 +113,8 @@ export interface FunctionFact extends Located {
   calls: CallFact[];
   assignments: AssignmentFact[];
   returns: string[];
+  /** Each return statement: how many calls precede it, and the condition of the `if` it sits under, if any. */
+  returnSites: { value: string; afterCalls: number; guard: string | null; line: number }[];
   /** Local variables with their declared types. */
   locals: { name: string; typeName: string; pointerDepth: number }[];
   /** Identifiers used as values (not called): function names passed around, globals read. */

@@ -1,6 +1,8 @@
 // Module facts rules ask: which state fields hold objects, and the module's traverse/clear/free functions.
 
 import type { FunctionFact, Model, ModuleInfo, StructMember } from './model.js';
+import type { GlobalFact } from './facts.js';
+import { PY_OBJECT_TYPES } from './builtins.js';
 import { findFunction } from './gc.js';
 import { isObjectMember, markedBorrowed } from './members.js';
 
@@ -19,4 +21,13 @@ export function moduleFunction(model: Model, mod: ModuleInfo, field: 'm_traverse
 
 export function moduleDisplayName(mod: ModuleInfo): string {
   return mod.name ?? mod.def.cName;
+}
+
+/** `static PyObject *X;` / `static PyTypeObject *X;` globals of a file that some function stores an object in. */
+export function staticObjectGlobals(model: Model, file: string): GlobalFact[] {
+  const facts = model.files.find((f) => f.file === file);
+  if (!facts) return [];
+  const assigned = new Set<string>();
+  for (const fn of facts.functions) for (const a of fn.assignments) if (a.value !== 'NULL') assigned.add(a.target);
+  return facts.globals.filter((g) => g.isStatic && g.pointerDepth === 1 && PY_OBJECT_TYPES.has(g.typeName) && assigned.has(g.name));
 }

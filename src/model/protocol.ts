@@ -215,3 +215,26 @@ export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<stri
   }
   return false;
 }
+
+/**
+ * Visits a traverse skips through an early `return 0` taken when one member is NULL
+ * (`if (self->a == NULL) return 0; Py_VISIT(self->b);` never visits b while a is NULL).
+ */
+export function visitsSkippedByEarlyReturn(fn: FunctionFact): { member: string; guardMember: string; line: number }[] {
+  const out: { member: string; guardMember: string; line: number }[] = [];
+  for (const r of fn.returnSites) {
+    if (r.value !== '0' || !r.guard) continue;
+    const g = /^(?:!\(?([\w>.\-()*]+?)\)?|([\w>.\-()*]+)==(?:NULL|0)|(?:NULL|0)==([\w>.\-()*]+))$/.exec(r.guard);
+    const guardMember = g ? memberPath(g[1] ?? g[2] ?? g[3] ?? '') : null;
+    if (!guardMember) continue;
+    const before = new Set<string>();
+    fn.calls.forEach((c, i) => {
+      if (c.callee !== 'Py_VISIT') return;
+      const p = memberPath(c.args[0] ?? '');
+      if (!p || p === guardMember) return;
+      if (i < r.afterCalls) before.add(p);
+      else if (!before.has(p)) out.push({ member: p, guardMember, line: r.line });
+    });
+  }
+  return out;
+}

@@ -36,6 +36,9 @@ export function rewriteMacros(input: string): string {
   s = s.replace(/\bPy_END_ALLOW_THREADS\b/g, (m) => '}'.padStart(m.length));
   s = s.replace(/\bPy_(?:UN)?BLOCK_THREADS\b/g, (m) => ';'.padStart(m.length));
   s = s.replace(/\bPy_TRASHCAN_END\b/g, (m) => ';'.padStart(m.length));
+  // Argument Clinic's `FOO_METHODDEF` entries expand to `{...},` and stand without a comma in method tables:
+  // make room for the comma by dropping the final F (extraction reads `_METHODDE` back as `_METHODDEF`).
+  s = s.replace(/^([ \t]*)(\w+_METHODDE)F([ \t]*)$/gm, (m, indent: string, name: string, trail: string) => `${indent}${name},${trail}`);
   for (const name of ATTRIBUTE_MACROS) {
     s = s.replace(new RegExp(`\\b${name}\\b`, 'g'), (m) => ' '.repeat(m.length));
   }

@@ -1,4 +1,6 @@
-import type { Rule } from './rule.js';
+import type { Model, ModuleInfo } from '../model/model.js';
+import type { Report, Rule } from './rule.js';
+import { staticObjectGlobals } from '../model/modules.js';
 import { moduleStateFields, moduleFunction, moduleDisplayName } from '../model/modules.js';
 import { visitedPaths } from '../model/protocol.js';
 import { fieldHoldsOnlyLeafObjects } from '../model/members.js';
@@ -10,6 +12,7 @@ export const moduleStateNotTraversed: Rule = {
   appliesTo: { from: null, until: null },
   check(model, report) {
     for (const mod of model.modules) {
+      noteStaticGlobals(model, mod, report);
       // Strings and numbers kept in state cannot be part of a cycle: not visiting them leaks nothing.
       const fields = moduleStateFields(model, mod)?.filter((f) => !fieldHoldsOnlyLeafObjects(model, f.name));
       if (!fields?.length) continue;
@@ -35,3 +38,16 @@ export const moduleStateNotTraversed: Rule = {
     }
   },
 };
+
+/** Single-phase modules keep objects in C globals: shared by every interpreter, never traversed or cleared. */
+function noteStaticGlobals(model: Model, mod: ModuleInfo, report: Report): void {
+  if (mod.size !== 'none') return;
+  const globals = staticObjectGlobals(model, mod.def.file);
+  if (!globals.length) return;
+  const names = globals.slice(0, 6).map((g) => g.name).join(', ') + (globals.length > 6 ? ', …' : '');
+  report({
+    severity: 'note',
+    message: `single-phase module ${moduleDisplayName(mod)} keeps objects in static globals (${names}): they are shared by every interpreter and no m_traverse can see them; moving them to module state (m_size, m_traverse, m_clear) lets the module and its types be collected`,
+    file: mod.def.file, line: mod.def.line, column: mod.def.column, module: mod.name,
+  });
+}

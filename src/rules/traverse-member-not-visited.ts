@@ -1,7 +1,7 @@
 import type { Rule } from './rule.js';
 import { displayName, isGcType, traverseOf } from '../model/gc.js';
 import { objectMembers, memberCannotHoldObjects, isNotOwned } from '../model/members.js';
-import { visitedPaths } from '../model/protocol.js';
+import { visitedPaths, visitsSkippedByEarlyReturn } from '../model/protocol.js';
 
 export const traverseMemberNotVisited: Rule = {
   id: 'traverse-member-not-visited',
@@ -17,8 +17,19 @@ export const traverseMemberNotVisited: Rule = {
       if (!members.known || !members.members.length) continue;
       const visited = visitedPaths(model, traverse.fn);
       if (!visited.complete) continue;
+      const skipped = visitsSkippedByEarlyReturn(traverse.fn);
       for (const m of members.members) {
-        if (isNotOwned(t, m) || isVisited(m.name, visited.paths)) continue;
+        if (isNotOwned(t, m)) continue;
+        const skip = skipped.find((s) => s.member === m.name);
+        if (skip && isVisited(m.name, visited.paths)) {
+          report({
+            severity: memberCannotHoldObjects(model, m) ? 'warning' : 'error',
+            message: `${traverse.fn.name}() of ${displayName(t)} returns early at line ${skip.line} when ${skip.guardMember} is NULL, so member ${m.name} is then never visited: a cycle through it is invisible to the collector`,
+            file: t.struct!.file, line: m.line, column: m.column, type: t, function: traverse.fn.name, member: m.name,
+          });
+          continue;
+        }
+        if (isVisited(m.name, visited.paths)) continue;
         const leaf = memberCannotHoldObjects(model, m);
         report({
           severity: leaf ? 'warning' : 'error',

@@ -273,7 +273,7 @@ function methodFunctions(list: Node): string[] {
         }
       }
     } else if (entry.type === 'identifier') {
-      out.push(entry.text); // a macro such as FOO_METHODDEF: resolved later through macros
+      out.push(entry.text.replace(/_METHODDE$/, '_METHODDEF')); // a Clinic macro: resolved through its #define
     }
   }
   return out;
@@ -285,6 +285,8 @@ function methodFunctions(list: Node): string[] {
 interface WalkContext {
   inLoop: boolean;
   conditional: boolean;
+  /** Normalised condition of the innermost enclosing `if`, for statements in its branches. */
+  guard?: string | null;
 }
 
 function extractFunction(node: Node, facts: FileFacts): void {
@@ -312,7 +314,7 @@ function extractFunction(node: Node, facts: FileFacts): void {
     file: facts.file, name, ...position(nameNode),
     isStatic: hasStorageClass(node, 'static'),
     returnType: typeName(node.childForFieldName('type')) + '*'.repeat(returnPointers),
-    params, calls: [], assignments: [], returns: [], locals: [], references: [],
+    params, calls: [], assignments: [], returns: [], returnSites: [], locals: [], references: [],
     endLine: node.endPosition.row + 1,
   };
   const references = new Set<string>();
@@ -325,9 +327,11 @@ function extractFunction(node: Node, facts: FileFacts): void {
 function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts, references: Set<string>): void {
   switch (node.type) {
     case 'if_statement': {
-      walkChild(node.childForFieldName('condition'), ctx);
-      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true });
-      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true });
+      const condition = node.childForFieldName('condition');
+      walkChild(condition, ctx);
+      const guard = normalise(condition);
+      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true, guard });
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true, guard: `!(${guard})` });
       return;
     }
     case 'conditional_expression': {
@@ -386,6 +390,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'return_statement': {
       const value = namedNonComment(node)[0];
       if (value) fn.returns.push(normalise(value));
+      fn.returnSites.push({ value: value ? normalise(value) : '', afterCalls: fn.calls.length, guard: ctx.conditional ? ctx.guard ?? null : null, line: node.startPosition.row + 1 });
       for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references);
       return;
     }
