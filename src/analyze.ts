@@ -10,7 +10,7 @@ import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
 import type { Model, Uncertainty } from './model/model.js';
 import { ALL_RULES } from './rules/index.js';
-import { ruleAppliesTo, type Finding, type Rule } from './rules/rule.js';
+import { ruleAppliesTo, type Finding, type Rule, type RuleContext } from './rules/rule.js';
 import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
 
 export interface AnalyzeOptions {
@@ -105,7 +105,7 @@ export async function analyzeSources(sources: readonly SourceInput[], options: A
     if (key !== oldestKey && !versionRules.length) continue;
     const built = await buildModel(sources, options, version, cache);
     if (key === oldestKey) primary = built;
-    findings.push(...runRules(built.model, versionRules, suppressions, built.problems));
+    findings.push(...runRules(built.model, versionRules, suppressions, primary!.problems, { oldest: primary!.model }));
   }
   sortFindings(findings);
   const main = primary!;
@@ -159,7 +159,13 @@ export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' 
     && ruleAppliesTo(r, options.pythonVersion));
 }
 
-function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string, Suppressions>, problems: FileProblem[]): Finding[] {
+function runRules(
+  model: Model,
+  rules: readonly Rule[],
+  suppressions: Map<string, Suppressions>,
+  problems: FileProblem[],
+  context: RuleContext,
+): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
     try {
@@ -185,7 +191,7 @@ function runRules(model: Model, rules: readonly Rule[], suppressions: Map<string
       const s = suppressions.get(finding.file);
       if (s && isSuppressed(s, finding.rule, finding.line)) return;
       findings.push(finding);
-    });
+    }, context);
   }
 }
 

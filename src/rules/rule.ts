@@ -39,7 +39,15 @@ export interface Rule {
   defaultSeverity: Severity;
   /** Oldest and newest Python versions (inclusive) the rule applies to; null for no bound. */
   appliesTo: { from: [number, number] | null; until: [number, number] | null };
-  check(model: Model, report: Report): void;
+  /**
+   * `model` is the code as compiled for max(oldest supported, appliesTo.from); `context.oldest` is the code as
+   * compiled for the oldest supported version, for rules that also judge what must not happen there.
+   */
+  check(model: Model, report: Report, context: RuleContext): void;
+}
+
+export interface RuleContext {
+  oldest: Model;
 }
 
 /**

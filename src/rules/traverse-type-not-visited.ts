@@ -1,4 +1,5 @@
-import type { Rule } from './rule.js';
+import type { Model } from '../model/model.js';
+import type { Report, Rule } from './rule.js';
 import { describeBase, displayName, isGcType, traverseOf, traverseVisitsType } from '../model/gc.js';
 import { TYPE_VISITING_TRAVERSES } from '../model/builtins.js';
 
@@ -7,7 +8,8 @@ export const traverseTypeNotVisited: Rule = {
   summary: 'A heap type whose tp_traverse never visits Py_TYPE(self): the instance → type reference is invisible to the collector.',
   defaultSeverity: 'error',
   appliesTo: { from: [3, 9], until: null },
-  check(model, report) {
+  check(model, report, context) {
+    checkUnguardedVisitOn38(context.oldest, report);
     for (const t of model.types) {
       if (t.kind !== 'heap') continue;
       const traverse = traverseOf(model, t);
@@ -28,3 +30,23 @@ export const traverseTypeNotVisited: Rule = {
     }
   },
 };
+
+/**
+ * Supporting Python 3.8 or older: there, subtype_traverse already visits the type of heap instances, so a traverse
+ * that visits it too counts the reference twice. The visit must sit under `#if PY_VERSION_HEX >= 0x03090000`.
+ */
+function checkUnguardedVisitOn38(oldest: Model, report: Report): void {
+  const v = oldest.pythonVersion;
+  if (v.major > 3 || (v.major === 3 && v.minor >= 9)) return;
+  for (const t of oldest.types) {
+    if (t.kind !== 'heap') continue;
+    const traverse = traverseOf(oldest, t);
+    if (traverse.kind !== 'own' || traverse.owner !== t || !traverse.fn) continue;
+    const visits = traverseVisitsType(oldest, traverse.fn, t);
+    if (visits.answer !== 'yes') continue;
+    report({
+      message: `tp_traverse ${traverse.fn.name}() of heap type ${displayName(t)} visits the type on Python ${v.major}.${v.minor} too (${visits.reason}), where subtype_traverse already does: put the visit under #if PY_VERSION_HEX >= 0x03090000`,
+      file: traverse.fn.file, line: traverse.fn.line, column: traverse.fn.column, type: t, function: traverse.fn.name,
+    });
+  }
+}

@@ -50,3 +50,12 @@ static PyType_Spec bar_spec = {
   const r = await analyzeText(src, 'snippet.c', { major: 3, minor: 9 }, HEAP_TYPE_RULES);
   assert.deepEqual(r.findings.map((f) => `${f.type} ${f.rule}`), ['m.Bar gc-flag-missing']);
 });
+
+test('supporting 3.8, an unguarded visit of the type is reported; a guarded one is not', async () => {
+  const unguarded = MODULE('1');
+  const r = await analyzeText(unguarded, 'm.c', { major: 3, minor: 8 }, HEAP_TYPE_RULES);
+  assert.deepEqual(r.findings.map((f) => f.rule), ['traverse-type-not-visited']);
+  assert.match(r.findings[0].message, /on Python 3\.8 too .*#if PY_VERSION_HEX >= 0x03090000/);
+  assert.deepEqual(await rulesOf(unguarded, 9), []);
+  assert.deepEqual(await rulesOf(MODULE('PY_VERSION_HEX >= 0x03090000'), 8), []);
+});
