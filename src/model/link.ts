@@ -8,7 +8,7 @@ import type {
   AllocationSite, Allocator, BaseRef, ExtensionType, FlagSet, Model, ModuleInfo, SlotValue, Uncertainty,
 } from './model.js';
 import { builtinBase } from './builtins.js';
-import { creationsThroughMacros } from './macros.js';
+import { creationsThroughMacros, splitArgs } from './macros.js';
 
 export interface LinkOptions {
   pythonVersion: { major: number; minor: number };
@@ -402,7 +402,7 @@ function resolveBases(t: ExtensionType, model: Model, index: FactIndex): void {
 function expandBaseExpression(expr: string, fn: FunctionFact | null, depth = 0): string[] {
   if (depth > 4) return [expr];
   const pack = /^PyTuple_Pack\(\d+,(.*)\)$/.exec(expr);
-  if (pack) return splitTopLevel(pack[1]).flatMap((e) => expandBaseExpression(e, fn, depth + 1));
+  if (pack) return splitArgs(pack[1]).flatMap((e) => expandBaseExpression(e, fn, depth + 1));
   if (fn && /^\w+$/.test(expr)) {
     // A parameter can hold any type, whatever default the function assigns to it.
     if (fn.params.some((p) => p.name === expr)) return [expr];
@@ -410,23 +410,6 @@ function expandBaseExpression(expr: string, fn: FunctionFact | null, depth = 0):
     if (assigned.length === 1) return expandBaseExpression(assigned[0].value, fn, depth + 1);
   }
   return [expr];
-}
-
-function splitTopLevel(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(s.slice(start));
-  return out.filter(Boolean);
 }
 
 function resolveBase(expr: string, owner: ExtensionType, model: Model, index: FactIndex, fn: FunctionFact | null): BaseRef {

@@ -88,7 +88,8 @@ function matchingParen(s: string, open: number): number {
   return -1;
 }
 
-function splitArgs(s: string): string[] {
+/** Splits a comma-separated argument list at the top level of parentheses, brackets and braces. */
+export function splitArgs(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
