@@ -35,7 +35,7 @@ export const PY_OBJECT_TYPES = new Set([
   'PySetObject', 'PyLongObject', 'PyFloatObject', 'PyUnicodeObject', 'PyBytesObject', 'PyByteArrayObject',
   'PyFrameObject', 'PyCodeObject', 'PyFunctionObject', 'PyModuleObject', 'PyBaseExceptionObject',
   'PyMemoryViewObject', 'PyCFunctionObject', 'PyMethodObject', 'PyWeakReference', 'PyComplexObject',
-  'PySliceObject', 'PyGenObject', 'PyCellObject', 'PyASCIIObject', 'PyCompactUnicodeObject', 'PyDictKeysObject',
+  'PySliceObject', 'PyGenObject', 'PyCellObject', 'PyASCIIObject', 'PyCompactUnicodeObject',
 ]);
 
 /** Object types that cannot reference other objects: a member of such a type never needs a visit to break a cycle. */

@@ -1,6 +1,6 @@
 // Which members of an instance struct hold object references.
 
-import type { ExtensionType, Model, StructFact, StructMember } from './model.js';
+import type { ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
 import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES } from './builtins.js';
 
 export interface MemberAnswer {
@@ -130,6 +130,7 @@ function fieldStores(model: Model): Map<string, { leaf: boolean; count: number }
 }
 
 const REASSIGNING_CALLS = new Set(['Py_XSETREF', 'Py_SETREF']);
+const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType_GenericNew)$|->tp_alloc$/;
 
 /**
  * Whether the code can change a member after construction: it is assigned (or Py_SETREF'd) in a function other
@@ -151,9 +152,12 @@ export function isMutableMember(model: Model, t: ExtensionType, m: StructMember)
   }
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
+  // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
+  const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
+    && fn.locals.some((l) => structNames.has(l.typeName));
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
-      if (constructors.has(fn.name)) continue;
+      if (constructors.has(fn.name) || allocatesThisLayout(fn)) continue;
       const typed = (base: string) => {
         const v = [...fn.params, ...fn.locals].find((x) => x.name === base);
         return !!v && structNames.has(v.typeName);
