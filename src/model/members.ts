@@ -26,8 +26,10 @@ export function structObjectMembers(model: Model, s: StructFact): StructMember[]
 }
 
 export function isObjectMember(model: Model, m: StructMember, file: string): boolean {
-  if (m.isFunctionPointer || m.pointerDepth < 1) return false;
+  if (m.isFunctionPointer) return false;
   const base = resolveTypedef(model, m.typeName);
+  // `typedef PyObject *pyref; pyref x;`: the pointer can be in the typedef.
+  if (m.pointerDepth + base.pointerDepth < 1) return false;
   if (PY_OBJECT_TYPES.has(base.name) && m.pointerDepth + base.pointerDepth >= 1) return true;
   const s = structNamed(model, base.name, file);
   return !!s && isObjectStruct(model, s, 0) && m.pointerDepth + base.pointerDepth >= 1;
