@@ -56,10 +56,15 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
 const CLEARING_CALLS = new Set(['Py_CLEAR', 'Py_XDECREF', 'Py_DECREF', 'Py_XSETREF', 'Py_SETREF', 'Py_DecRef', 'Py_XDecRef']);
 const NON_CLEARING_APIS = new Set(['PyObject_ClearManagedDict', '_PyObject_ClearManagedDict', 'PyObject_ClearWeakRefs', 'PyObject_GC_UnTrack']);
 
-/** Members a clear (or free, or dealloc) function releases, through helpers it passes the object to. */
-export function clearedPaths(model: Model, fn: FunctionFact): PathSet {
+/**
+ * Members a clear (or free) function releases, through helpers it passes the object to. With `mustReset`, a plain
+ * Py_DECREF/Py_XDECREF counts only when the member is also set to NULL (tp_clear must not leave a dangling pointer
+ * that a later traverse would follow); Py_CLEAR and Py_XSETREF/Py_SETREF(x, NULL) always count.
+ */
+export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false): PathSet {
   return walk(model, fn, new Set(), (f) => {
     const paths: string[] = [];
+    const decrefOnly: string[] = [];
     const forwarded: string[] = [];
     // The object, and locals derived from it (`FooObject *self = (FooObject *)op;`, `st = get_state(m)`).
     const self = new Set(f.params.slice(0, 1).map((p) => p.name));
@@ -67,7 +72,8 @@ export function clearedPaths(model: Model, fn: FunctionFact): PathSet {
     for (const call of f.calls) {
       if (CLEARING_CALLS.has(call.callee)) {
         const p = memberPath(call.args[0] ?? '');
-        if (p) paths.push(p);
+        const resets = call.callee === 'Py_CLEAR' || (/SETREF$/.test(call.callee) && call.args[1] === 'NULL');
+        if (p) (resets || !mustReset ? paths : decrefOnly).push(p);
         continue;
       }
       if (NON_CLEARING_APIS.has(call.callee) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(call.callee)) continue;
@@ -79,10 +85,17 @@ export function clearedPaths(model: Model, fn: FunctionFact): PathSet {
       // A helper handed the object (or its state) may release members for us.
       if (call.args.some((a) => self.has(a))) forwarded.push(call.callee);
     }
+    const reset = new Set<string>();
     for (const a of f.assignments) {
       const p = memberPath(a.target);
-      if (p && (a.value === 'NULL' || a.value === '0')) paths.push(p);
+      if (p && (a.value === 'NULL' || a.value === '0')) reset.add(p);
     }
+    // `tmp = self->x; self->x = NULL; Py_XDECREF(tmp);` releases x too.
+    for (const a of f.assignments) {
+      const p = memberPath(a.value);
+      if (p && reset.has(p) && f.calls.some((c) => CLEARING_CALLS.has(c.callee) && c.args[0] === a.target)) paths.push(p);
+    }
+    for (const p of decrefOnly) if (reset.has(p)) paths.push(p);
     return { paths, forwarded };
   });
 }
@@ -101,8 +114,10 @@ function walk(
     for (const p of paths) result.paths.add(p);
     for (const callee of forwarded) {
       const target = /^\w+$/.test(callee) ? findFunction(model, callee, f.file) : null;
+      // A local holding the base's slot: `traverseproc base = PyType_GetSlot(base_type, Py_tp_traverse);`.
+      const baseSlot = f.assignments.some((a) => a.target === callee && /PyType_GetSlot\(|->tp_(traverse|clear)$/.test(a.value));
       if (target) visit(target, depth + 1);
-      else if (!/->tp_(traverse|clear)$/.test(callee) && !/PyType_GetSlot/.test(callee)) {
+      else if (!baseSlot && !/->tp_(traverse|clear)$/.test(callee) && !/PyType_GetSlot/.test(callee)) {
         result.complete = false;
         result.unknown ??= `${callee}()`;
       } else {

@@ -18,7 +18,7 @@ export const clearMemberNotCleared: Rule = {
       const members = objectMembers(model, t);
       if (!members.known) continue;
       const visited = visitedPaths(model, traverse.fn);
-      const cleared = clearedPaths(model, clear);
+      const cleared = clearedPaths(model, clear, true);
       if (!cleared.complete) continue;
       for (const m of members.members) {
         if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !isMutableMember(model, t, m)) continue;
