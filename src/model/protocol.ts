@@ -90,10 +90,10 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
       const p = memberPath(a.target);
       if (p && (a.value === 'NULL' || a.value === '0')) reset.add(p);
     }
-    // `tmp = self->x; self->x = NULL; Py_XDECREF(tmp);` releases x too.
+    // `tmp = self->x; self->x = NULL; Py_XDECREF(tmp);` (or a helper given tmp) releases x too.
     for (const a of f.assignments) {
       const p = memberPath(a.value);
-      if (p && reset.has(p) && f.calls.some((c) => CLEARING_CALLS.has(c.callee) && c.args[0] === a.target)) paths.push(p);
+      if (p && reset.has(p) && f.calls.some((c) => c.args.includes(a.target))) paths.push(p);
     }
     for (const p of decrefOnly) if (reset.has(p)) paths.push(p);
     return { paths, forwarded };
