@@ -145,6 +145,12 @@ export interface MethodTableFact extends Located {
   functions: string[];
 }
 
+/** A PyMemberDef table: which struct fields Python code can read or write as attributes. */
+export interface MemberTableFact extends Located {
+  name: string;
+  entries: { field: string; writable: boolean; objectType: boolean }[];
+}
+
 export interface MacroFact {
   file: string;
   name: string;
@@ -165,6 +171,7 @@ export interface FileFacts {
   typeCreations: TypeCreationFact[];
   globals: GlobalFact[];
   methodTables: MethodTableFact[];
+  memberTables: MemberTableFact[];
   macros: MacroFact[];
   /** `Foo_Type.tp_flags = …` / `Foo_Type.tp_new = …` assignments at run time. */
   staticFieldAssignments: { typeName: string; field: string; value: string; line: number; column: number }[];

@@ -154,6 +154,15 @@ export function isMutableMember(model: Model, t: ExtensionType, m: StructMember)
   }
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
+  // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
+  const table = t.slots.get('tp_members')?.function;
+  if (table) {
+    for (const f of model.files) {
+      for (const mt of f.memberTables) {
+        if (mt.name === table && mt.entries.some((e) => e.field === m.name && e.writable && e.objectType)) return true;
+      }
+    }
+  }
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
     && fn.locals.some((l) => structNames.has(l.typeName));

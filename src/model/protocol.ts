@@ -82,8 +82,10 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
         const p = a.startsWith('&') ? memberPath(a.slice(1)) : null;
         if (p) paths.push(p);
       }
-      // A helper handed the object (or its state) may release members for us.
-      if (call.args.some((a) => self.has(a))) forwarded.push(call.callee);
+      // A helper handed the object (or its state, `clear_state(get_state(m))`) may release members for us.
+      if (call.args.some((a) => self.has(a) || [...self].some((v) => new RegExp(`^\\w+\\((?:.*,)?${v}(?:,.*)?\\)$`).test(a)))) {
+        forwarded.push(call.callee);
+      }
     }
     const reset = new Set<string>();
     for (const a of f.assignments) {
@@ -225,6 +227,8 @@ export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<stri
   seen.add(fn);
   for (const call of fn.calls) {
     if (names.has(call.callee)) return true;
+    const body = model.macros.has(call.callee) ? expandMacroCall(call.callee, call.args, model.macros, fn.file) : null;
+    if (body && [...names].some((n) => body.includes(`${n}(`))) return true;
     const helper = /^\w+$/.test(call.callee) ? findFunction(model, call.callee, fn.file) : null;
     if (helper && seen.size < 8 && callsAny(model, helper, names, seen)) return true;
   }

@@ -16,7 +16,7 @@ export const deallocNotUntracked: Rule = {
       const facts = deallocFacts(model, fn, t.slots.get('tp_clear')?.function ?? null);
       if (facts.delegatesToBase || facts.unknownCall || !facts.firstUnsafe) continue;
       if (facts.untrackAt !== null && facts.untrackAt < facts.firstUnsafe.order) continue;
-      const when = facts.untrackAt === null ? 'never calls PyObject_GC_Untrack' : `calls ${facts.firstUnsafe.what} before PyObject_GC_UnTrack`;
+      const when = facts.untrackAt === null ? 'never calls PyObject_GC_UnTrack' : `calls ${facts.firstUnsafe.what} before PyObject_GC_UnTrack`;
       report({
         message: `${fn.name}() of GC type ${displayName(t)} ${when}: a collection triggered while members are released can traverse the half-destroyed object and crash`,
         file: fn.file, line: fn.line, column: fn.column, type: t, function: fn.name,

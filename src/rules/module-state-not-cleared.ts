@@ -35,7 +35,7 @@ export const moduleStateNotCleared: Rule = {
       for (const f of fields) {
         if (cleared.has(f.name)) continue;
         report({
-          message: `${names} of module ${name} never release${names.includes(' and ') ? '' : 's'} state field ${f.name}: the cycle through the module is never broken and it leaks`,
+          message: `${names} of module ${name} never release${names.includes(' and ') ? '' : 's'} state field ${f.name}: the object it holds leaks when the module is freed, and a cycle through it is never broken`,
           file: mod.stateStruct!.file, line: f.line, column: f.column, module: mod.name, member: f.name,
         });
       }

@@ -18,7 +18,7 @@ export const TYPE_CREATORS = new Set([
 export function extractFacts(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
     file, structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
-    typeCreations: [], globals: [], methodTables: [], macros: [], staticFieldAssignments: [], unknownConditions: [],
+    typeCreations: [], globals: [], methodTables: [], memberTables: [], macros: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
   const { ratio, rootIsError } = errorShare(root);
@@ -166,6 +166,10 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
       if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push(extractSlotArray(name, value, facts.file, where, inFunction)); continue; }
       if (tn === 'PyTypeObject') { facts.staticTypes.push(extractStaticType(name, value, facts.file, where)); continue; }
       if (tn === 'PyModuleDef') { facts.moduleDefs.push(extractModuleDef(name, value, facts.file, where)); continue; }
+      if (tn === 'PyMemberDef') {
+        facts.memberTables.push({ file: facts.file, name, entries: memberEntries(value), ...where });
+        continue;
+      }
       if (tn === 'PyMethodDef') {
         facts.methodTables.push({ file: facts.file, name, functions: methodFunctions(value), ...where });
         continue;
@@ -257,6 +261,25 @@ function extractStaticType(cName: string, list: Node, file: string, where: Posit
 function extractModuleDef(cName: string, list: Node, file: string, where: Position): ModuleDefFact {
   const { fields } = initializerFields(list, MODULE_DEF_FIELDS);
   return { file, cName, fields, ...where };
+}
+
+/** `{"name", T_OBJECT_EX, offsetof(FooObject, field), READONLY, doc}` entries. */
+function memberEntries(list: Node): { field: string; writable: boolean; objectType: boolean }[] {
+  const out: { field: string; writable: boolean; objectType: boolean }[] = [];
+  for (const entry of namedNonComment(list)) {
+    if (entry.type !== 'initializer_list') continue;
+    const text = stripWhitespace(entry.text);
+    const field = /offsetof\(\w+(?:\s*\w+)?,([\w.]+)\)/.exec(text)?.[1];
+    if (!field) continue;
+    const parts = namedNonComment(entry).map((p) => stripWhitespace(p.text));
+    const flags = parts[3] ?? '0';
+    out.push({
+      field,
+      writable: !/READONLY|READ_ONLY/.test(flags),
+      objectType: /OBJECT/.test(parts[1] ?? ''),
+    });
+  }
+  return out;
 }
 
 function methodFunctions(list: Node): string[] {
