@@ -17,7 +17,7 @@ export const deallocTypeNotDecrefed: Rule = {
       const facts = deallocFacts(model, fn, t.slots.get('tp_clear')?.function ?? null);
       if (facts.decrefsType || facts.delegatesToBase || facts.unknownCall || !facts.frees.length) continue;
       report({
-        message: `${fn.name}() of heap type ${displayName(t)} frees the instance without Py_DECREF(Py_TYPE(self)): each instance owns a reference to its type since Python 3.8, so every instance leaks one and the type and its module never die`,
+        message: `${fn.name}() of heap type ${displayName(t)} frees the instance without Py_DECREF(Py_TYPE(self)): each instance owns a reference to its type since Python 3.8, so every freed instance leaks one and the type is never freed (nor its module, while the type keeps it)`,
         file: fn.file, line: fn.line, column: fn.column, type: t, function: fn.name,
       });
     }

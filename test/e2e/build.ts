@@ -91,16 +91,18 @@ export interface ProbeOptions {
   /** Extra environment, e.g. { PYTHONMALLOC: 'debug' }. */
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** The probe script to run instead of test/e2e/probe.py (same command line: <dir> <module> <steps>). */
+  script?: string;
 }
 
 export async function runProbe(ext: BuiltExtension, options: ProbeOptions = {}): Promise<ProbeResult> {
   const steps = options.steps ?? DEFAULT_STEPS;
   const proc = await runProcess(
     ext.python.executable,
-    ['-X', 'faulthandler', PROBE_SCRIPT, ext.dir, ext.moduleName, steps.join(',')],
+    ['-X', 'faulthandler', options.script ?? PROBE_SCRIPT, ext.dir, ext.moduleName, steps.join(',')],
     { env: pythonEnv(options.env), timeoutMs: options.timeoutMs ?? 60_000 },
   );
-  if (proc.failedToRun) throw new Error(`${ext.python.executable} ${PROBE_SCRIPT}: ${proc.error}`);
+  if (proc.failedToRun) throw new Error(`${ext.python.executable} ${options.script ?? PROBE_SCRIPT}: ${proc.error}`);
   const facts: ProbeFact[] = [];
   for (const line of proc.stdout.split('\n')) {
     if (!line.trim()) continue;

@@ -1,0 +1,274 @@
+"""Runtime probe for capi-gc's GC-protocol end-to-end tests (test/e2e/protocol.test.ts).
+
+    python protocol_probe.py <dir> <module> <step,step,...>
+
+Imports the extension module <module> found in <dir> and prints one JSON object
+per line, one per step, flushing after each, so that the harness keeps the
+facts gathered before a crash. A step that raises prints ok=false with the
+exception and ends the run (exit status 1). Automatic collection is disabled: the GC runs
+only where a step asks for it. Every fixture exposes a GC heap type `Thing`
+with one object member, the read/write attribute `payload`, and a factory
+`make(payload=None)`. Steps:
+
+  start         the interpreter's version
+  import        whether the module imports
+  type          Thing.__flags__: HAVE_GC, HEAPTYPE, MANAGED_DICT (3.12+)
+  typeref       sys.getrefcount(Thing) before and after creating and dropping
+                N instances (no collection involved)
+  referents     gc.get_referents(make(sentinel)): the type? the sentinel?
+  member-cycle  o = make(box), box = [marker, o]: o.payload -> box -> o;
+                everything dropped, gc.collect(): is the marker (weakref)
+                still alive, how many Thing instances are left over?
+  self-cycle    o.payload = o; dropped, gc.collect(): Thing instances left
+                over, gc.garbage, and whether o is its own referent
+  dict-cycle    o.x = o through the instance __dict__ (types with one only):
+                Thing instances left over after gc.collect(), and whether
+                traverse shows the way back to o (o, or a dict holding o)
+  module        a fresh module object (module_from_spec + exec_module),
+                three times: without instances, after one instance was made
+                and dropped, and with an instance in a cycle through it
+                (fresh.keep = fresh.make(fresh)); every reference dropped;
+                gc.collect(): is the module still alive (weakref), does
+                gc.get_referents(module) hold its Thing type (m_traverse),
+                how many of that trial's Thing types are left, with what
+                refcount, and has the collector already cleared them?
+  del-collect   o = make(Dying()) where Dying.__del__ calls gc.collect();
+                del o: that collection runs inside Thing's dealloc. The
+                __del__ reports what it collected ("del-collect-inside")
+                before the dealloc goes on; "del-collect" is printed only
+                if the interpreter survives.
+"""
+
+import gc
+import importlib
+import importlib.util
+import json
+import sys
+import weakref
+
+HAVE_GC = 1 << 14
+HEAPTYPE = 1 << 9
+MANAGED_DICT = 1 << 4  # Py_TPFLAGS_MANAGED_DICT (3.11+; accepted in type specs from 3.12)
+TYPEREF_INSTANCES = 100
+COLLECTIONS = 3
+
+
+def emit(step, **facts):
+    facts["step"] = step
+    sys.stdout.write(json.dumps(facts) + "\n")
+    sys.stdout.flush()
+
+
+def describe(exc):
+    return {"error": type(exc).__name__, "message": str(exc)}
+
+
+class Sentinel:
+    pass
+
+
+class Marker:
+    """A weakly referenceable object to put into a cycle: alive iff the cycle is."""
+
+
+def collect():
+    return sum(gc.collect() for _ in range(COLLECTIONS))
+
+
+def count_instances(tp):
+    return sum(1 for o in gc.get_objects() if type(o) is tp)
+
+
+def thing_types(name, exclude):
+    # A type the collector has cleared (type_clear empties its dict) has lost __module__.
+    return [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, type)
+        and o.__qualname__ == "Thing"
+        and getattr(o, "__module__", None) in (name, None)
+        and o is not exclude
+    ]
+
+
+def step_typeref(mod, thing):
+    before = sys.getrefcount(thing)
+    for _ in range(TYPEREF_INSTANCES):
+        mod.make(None)
+    after = sys.getrefcount(thing)
+    return {"instances": TYPEREF_INSTANCES, "before": before, "after": after, "delta": after - before}
+
+
+def step_referents(mod):
+    sentinel = Sentinel()
+    inst = mod.make(sentinel)
+    refs = gc.get_referents(inst)
+    facts = {
+        "typeVisited": any(r is type(inst) for r in refs),
+        "payloadVisited": any(r is sentinel for r in refs),
+        "count": len(refs),
+    }
+    del refs, inst
+    return facts
+
+
+def step_member_cycle(mod, thing):
+    collect()
+    baseline = count_instances(thing)
+    marker = Marker()
+    box = [marker]
+    inst = mod.make(box)
+    box.append(inst)
+    ref = weakref.ref(marker)
+    del marker, box, inst
+    collected = collect()
+    return {
+        "collected": collected,
+        "markerAlive": ref() is not None,
+        "instancesLeft": count_instances(thing) - baseline,
+        "garbage": len(gc.garbage),
+    }
+
+
+def step_self_cycle(mod, thing):
+    collect()
+    baseline = count_instances(thing)
+    inst = mod.make(None)
+    inst.payload = inst
+    is_own_referent = any(r is inst for r in gc.get_referents(inst))
+    del inst
+    collected = collect()
+    return {
+        "collected": collected,
+        "ownReferent": is_own_referent,
+        "instancesLeft": count_instances(thing) - baseline,
+        "garbage": len(gc.garbage),
+    }
+
+
+def step_dict_cycle(mod, thing):
+    collect()
+    baseline = count_instances(thing)
+    inst = mod.make(None)
+    try:
+        inst.x = inst
+    except AttributeError:
+        return {"applicable": False}
+    # The reference back to inst is visible when traverse reports inst itself (inline values) or a dict holding it.
+    dict_visited = any(
+        r is inst or (type(r) is dict and any(v is inst for v in r.values())) for r in gc.get_referents(inst)
+    )
+    del inst
+    collected = collect()
+    return {
+        "applicable": True,
+        "collected": collected,
+        "dictVisited": dict_visited,
+        "instancesLeft": count_instances(thing) - baseline,
+        "garbage": len(gc.garbage),
+    }
+
+
+def module_trial(name, instance, exclude_type):
+    """instance: None (no instance), "dropped" (one made and dropped again, by refcount, while the module
+    lives) or "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected)."""
+    collect()
+    before = {id(t) for t in thing_types(name, exclude_type)}
+    spec = importlib.util.find_spec(name)
+    fresh = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fresh)
+    state_type_visited = any(r is fresh.Thing for r in gc.get_referents(fresh))
+    if instance == "dropped":
+        fresh.make(None)
+    elif instance == "cycle":
+        # module -> module.__dict__ -> instance -> (payload) module, and
+        # instance -> its heap type -> (ht_module) module.
+        fresh.keep = fresh.make(fresh)
+    ref = weakref.ref(fresh)
+    del fresh, spec
+    collect()
+    # Types left over from earlier trials (alive, so their ids are still theirs) are not this trial's.
+    left = [t for t in thing_types(name, exclude_type) if id(t) not in before]
+    refcounts = []
+    for t in left:
+        refcounts.append(sys.getrefcount(t) - 3)  # minus the argument, the loop variable and the list
+    t = None
+    facts = {
+        "moduleAlive": ref() is not None,
+        "stateTypeVisited": state_type_visited,
+        "thingTypesAlive": len(left),
+        "thingTypeRefcounts": refcounts,
+        # How many of them the collector has already run tp_clear on (type_clear empties the type's dict).
+        "thingTypesCleared": sum(1 for t in left if "__module__" not in t.__dict__),
+    }
+    del left
+    return facts
+
+
+def step_module(name, thing):
+    return {
+        "withoutInstance": module_trial(name, None, thing),
+        "droppedInstance": module_trial(name, "dropped", thing),
+        "instanceCycle": module_trial(name, "cycle", thing),
+    }
+
+
+class Dying:
+    """A payload whose finalizer runs a full collection while its owner is being deallocated."""
+
+    def __del__(self):
+        n = gc.collect()
+        emit("del-collect-inside", collected=n)
+
+
+def step_del_collect(mod):
+    collect()
+    inst = mod.make(Dying())
+    del inst  # Thing's dealloc releases the Dying payload: Dying.__del__ -> gc.collect()
+    return {"ok": True}
+
+
+def main():
+    directory, name = sys.argv[1], sys.argv[2]
+    steps = sys.argv[3].split(",")
+    gc.disable()
+    sys.path.insert(0, directory)
+    mod = thing = None
+    for step in steps:
+        try:
+            if step == "start":
+                emit(step, version="%d.%d.%d" % sys.version_info[:3], hexversion=sys.hexversion)
+            elif step == "import":
+                mod = importlib.import_module(name)
+                thing = mod.Thing
+                emit(step, ok=True, file=mod.__file__)
+            elif step == "type":
+                flags = thing.__flags__
+                emit(step, name=thing.__module__ + "." + thing.__qualname__, flags=flags,
+                     haveGc=bool(flags & HAVE_GC), heapType=bool(flags & HEAPTYPE),
+                     managedDict=sys.version_info >= (3, 12) and bool(flags & MANAGED_DICT))
+            elif step == "typeref":
+                emit(step, **step_typeref(mod, thing))
+            elif step == "referents":
+                emit(step, **step_referents(mod))
+            elif step == "member-cycle":
+                emit(step, **step_member_cycle(mod, thing))
+            elif step == "self-cycle":
+                emit(step, **step_self_cycle(mod, thing))
+            elif step == "dict-cycle":
+                emit(step, **step_dict_cycle(mod, thing))
+            elif step == "module":
+                emit(step, **step_module(name, thing))
+            elif step == "del-collect":
+                emit(step, **step_del_collect(mod))
+            else:
+                emit(step, ok=False, error="UnknownStep", message=step)
+                return 2
+        except Exception as exc:  # noqa: BLE001 - report whatever the step raised, then stop
+            emit(step, ok=False, **describe(exc))
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
