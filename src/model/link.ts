@@ -426,17 +426,26 @@ function resolveBase(expr: string, owner: ExtensionType, model: Model, index: Fa
 /** True when the place is filled by PyErr_NewException(…) or a class created from Python code. */
 function isPythonClassPlace(expr: string, model: Model): boolean {
   const field = /(?:->|\.)(\w+)$/.exec(expr)?.[1];
-  const key = field ?? expr;
+  return pythonClassPlaces(model).has(field ?? expr);
+}
+
+const pythonClassPlaceCache = new WeakMap<Model, Set<string>>();
+
+/** Fields and globals that receive PyErr_NewException(…): classes created at run time, like a class statement. */
+function pythonClassPlaces(model: Model): Set<string> {
+  const cached = pythonClassPlaceCache.get(model);
+  if (cached) return cached;
+  const places = new Set<string>();
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
       for (const call of fn.calls) {
         if (!/^PyErr_NewException(WithDoc)?$/.test(call.callee) || !call.assignedTo) continue;
-        const target = /(?:->|\.)(\w+)$/.exec(call.assignedTo)?.[1] ?? call.assignedTo;
-        if (target === key) return true;
+        places.add(/(?:->|\.)(\w+)$/.exec(call.assignedTo)?.[1] ?? call.assignedTo);
       }
     }
   }
-  return false;
+  pythonClassPlaceCache.set(model, places);
+  return places;
 }
 
 /**

@@ -166,21 +166,41 @@ export function isMutableMember(model: Model, t: ExtensionType, m: StructMember)
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
     && fn.locals.some((l) => structNames.has(l.typeName));
-  for (const fns of model.functions.values()) {
-    for (const fn of fns) {
-      if (constructors.has(fn.name) || allocatesThisLayout(fn)) continue;
-      const typed = (base: string) => {
-        const v = [...fn.params, ...fn.locals].find((x) => x.name === base);
-        return !!v && structNames.has(v.typeName);
-      };
-      const writes = (target: string) => {
-        const mm = /^(\w+)->([\w.]+)/.exec(target);
-        return !!mm && (mm[2] === m.name || mm[2] === top) && typed(mm[1]);
-      };
-      // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
-      if (fn.assignments.some((a) => a.value !== 'NULL' && writes(a.target))) return true;
-      if (fn.calls.some((c) => REASSIGNING_CALLS.has(c.callee) && writes(c.args[0] ?? ''))) return true;
+  for (const w of memberWrites(model).get(m.name) ?? []) {
+    if (!structNames.has(w.baseType) || constructors.has(w.fn.name) || allocatesThisLayout(w.fn)) continue;
+    return true;
+  }
+  if (top !== m.name) {
+    for (const w of memberWrites(model).get(top) ?? []) {
+      if (structNames.has(w.baseType) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn)) return true;
     }
   }
   return false;
+}
+
+const memberWriteCache = new WeakMap<Model, Map<string, { fn: FunctionFact; baseType: string }[]>>();
+
+/** Every non-NULL store into `var->member` (assignment or Py_SETREF), with the declared type of `var`. */
+function memberWrites(model: Model): Map<string, { fn: FunctionFact; baseType: string }[]> {
+  const cached = memberWriteCache.get(model);
+  if (cached) return cached;
+  const writes = new Map<string, { fn: FunctionFact; baseType: string }[]>();
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      const record = (target: string) => {
+        const mm = /^(\w+)->([\w.]+)/.exec(target);
+        if (!mm) return;
+        const v = fn.params.find((x) => x.name === mm[1]) ?? fn.locals.find((x) => x.name === mm[1]);
+        if (!v) return;
+        const list = writes.get(mm[2]) ?? [];
+        list.push({ fn, baseType: v.typeName });
+        writes.set(mm[2], list);
+      };
+      // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
+      for (const a of fn.assignments) if (a.value !== 'NULL') record(a.target);
+      for (const c of fn.calls) if (REASSIGNING_CALLS.has(c.callee)) record(c.args[0] ?? '');
+    }
+  }
+  memberWriteCache.set(model, writes);
+  return writes;
 }
