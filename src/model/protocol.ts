@@ -155,7 +155,7 @@ export interface DeallocFacts {
 
 const UNTRACK = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
 const FREES = new Set(['PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL', 'PyMem_Free']);
-const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TRASHCAN|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
+const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
 
 export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: string | null, seen = new Set<FunctionFact>()): DeallocFacts {
   const facts: DeallocFacts = { untrackAt: null, firstUnsafe: null, frees: [], decrefsType: false, delegatesToBase: false, unknownCall: null };
@@ -190,6 +190,11 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
     if (CLEARING_CALLS.has(c)) {
       if (isType(call.args[0] ?? '')) facts.decrefsType = true;
       else if (memberPath(call.args[0] ?? '') || call.args[0] && !selves.has(call.args[0])) mark(`${c}(${call.args[0]})`);
+      continue;
+    }
+    // The trashcan may deposit the object on a list that reuses its GC link: it must be untracked first.
+    if (/^Py_TRASHCAN_(SAFE_)?BEGI/.test(c)) {
+      mark('Py_TRASHCAN_BEGIN');
       continue;
     }
     if (SAFE_BEFORE_UNTRACK.test(c)) continue;
