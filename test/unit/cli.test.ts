@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 
@@ -112,13 +113,15 @@ test('configuration comes from pyproject.toml; a broken one is a clear error', (
 test('rules lists every rule and prints its page', () => {
   const list = run(['rules'], REPO_ROOT);
   assert.equal(list.code, 0);
-  for (const id of ['gc-flag-missing', 'traverse-missing', 'traverse-type-not-visited', 'instances-not-tracked', 'gc-alloc-mismatch']) {
+  assert.equal(ALL_RULES.length, 13);
+  for (const id of ALL_RULES.map((r) => r.id)) {
     assert.match(list.stdout, new RegExp(`^${id} `, 'm'));
     const page = run(['rules', id], REPO_ROOT);
     assert.equal(page.code, 0);
     assert.match(page.stdout, new RegExp(`^# ${id}`, 'm'));
     assert.match(page.stdout, /## Example/);
     assert.match(page.stdout, /## Use instead/);
+    assert.match(page.stdout, /## How to suppress/);
   }
 });
 
