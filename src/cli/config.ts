@@ -14,6 +14,7 @@ export interface FileConfig {
   define?: string[];
   undefine?: string[];
   failOn?: 'error' | 'warning' | 'note';
+  verify?: { python?: string; module?: string; path?: string[]; factories?: Record<string, string>; timeout?: number };
 }
 
 export class ConfigError extends Error {}
@@ -51,7 +52,7 @@ export function loadConfig(path: string | null): FileConfig {
   }
   const tool = (doc.tool as Record<string, unknown> | undefined)?.['capi-gc'] as Record<string, unknown> | undefined;
   if (!tool) return config;
-  const known = new Set(['python-version', 'ignore', 'select', 'exclude', 'define', 'undefine', 'fail-on']);
+  const known = new Set(['python-version', 'ignore', 'select', 'exclude', 'define', 'undefine', 'fail-on', 'verify']);
   for (const key of Object.keys(tool)) {
     if (!known.has(key)) throw new ConfigError(`${path}: [tool.capi-gc] has an unknown key "${key}" (known: ${[...known].join(', ')})`);
   }
@@ -72,6 +73,7 @@ export function loadConfig(path: string | null): FileConfig {
   config.exclude = strings('exclude');
   config.define = strings('define');
   config.undefine = strings('undefine');
+  if (tool.verify !== undefined) config.verify = verifyTable(path, tool.verify);
   if (tool['fail-on'] !== undefined) {
     const f = String(tool['fail-on']);
     if (f !== 'error' && f !== 'warning' && f !== 'note') throw new ConfigError(`${path}: [tool.capi-gc] fail-on must be error, warning or note`);
@@ -96,4 +98,37 @@ export function oldestFromRequiresPython(spec: string): { major: number; minor: 
     if (!best || v.major * 100 + v.minor > best.major * 100 + best.minor) best = v;
   }
   return best;
+}
+
+/** `[tool.capi-gc.verify]`: python, module, path, timeout (seconds) and `factories = { "pkg.mod.Type" = "m.make()" }`. */
+function verifyTable(path: string, v: unknown): NonNullable<FileConfig['verify']> {
+  const bad = (what: string) => new ConfigError(`${path}: [tool.capi-gc.verify] ${what}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('must be a table');
+  const t = v as Record<string, unknown>;
+  const out: NonNullable<FileConfig['verify']> = {};
+  for (const key of Object.keys(t)) {
+    if (!['python', 'module', 'path', 'factories', 'timeout'].includes(key)) throw bad(`has an unknown key "${key}" (known: python, module, path, factories, timeout)`);
+  }
+  if (t.python !== undefined) {
+    if (typeof t.python !== 'string') throw bad('python must be a string');
+    out.python = t.python;
+  }
+  if (t.module !== undefined) {
+    if (typeof t.module !== 'string') throw bad('module must be a string');
+    out.module = t.module;
+  }
+  if (t.path !== undefined) {
+    if (!Array.isArray(t.path) || !t.path.every((x) => typeof x === 'string')) throw bad('path must be a list of strings');
+    out.path = t.path as string[];
+  }
+  if (t.timeout !== undefined) {
+    if (typeof t.timeout !== 'number' || t.timeout <= 0) throw bad('timeout must be a positive number of seconds');
+    out.timeout = t.timeout;
+  }
+  if (t.factories !== undefined) {
+    if (typeof t.factories !== 'object' || t.factories === null || Array.isArray(t.factories)
+      || !Object.values(t.factories).every((x) => typeof x === 'string')) throw bad('factories must map type names to Python expressions');
+    out.factories = t.factories as Record<string, string>;
+  }
+  return out;
 }

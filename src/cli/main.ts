@@ -4,9 +4,13 @@
 import { parseArgs } from 'node:util';
 import { analyzePaths } from '../analyze.js';
 import { formatDiagnostics, formatFindings } from '../report/text.js';
-import { formatJson } from '../report/json.js';
+import { formatJson, formatJsonDocument } from '../report/json.js';
+import { verifyModule, type VerifyOptions } from '../runtime/verify.js';
+import { annotateFindings, runtimeFindings } from '../runtime/findings.js';
+import { RUNTIME_RULES } from '../runtime/rules.js';
+import { displayPath } from '../files/discover.js';
 import { ALL_RULES, findRule } from '../rules/index.js';
-import { ConfigError, findPyproject, loadConfig, parsePythonVersion } from './config.js';
+import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
 import { TOOL_VERSION } from '../version.js';
 import type { Severity } from '../rules/rule.js';
@@ -14,6 +18,7 @@ import type { Severity } from '../rules/rule.js';
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
 
 const USAGE = `usage: capi-gc check [paths...] [options]
+       capi-gc verify --python PYTHON MODULE [--path DIR] [--format text|json]
        capi-gc rules [rule-id]
 
 Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not
@@ -34,6 +39,14 @@ options:
   --max-file-size BYTES     files larger than this are skipped (default: 4194304)
   --verbose                 list everything that could not be decided or read
   --exit-zero               exit 0 even when findings are reported (2 still means failure)
+  --verify                  also import the built module (--module) with --python and say, for each
+                            finding, whether the interpreter confirms it (runs the extension's code)
+  --python PYTHON           interpreter for --verify / verify
+  --module NAME             importable name of the built module, for --verify
+  --path DIR                directory to put on sys.path for the import (repeatable)
+  --factory TYPE=EXPR       how to make an instance of TYPE, as a Python expression with the module
+                            bound to m (e.g. --factory pkg.mod.Node='m.make_node()'; repeatable)
+  --timeout SECONDS         limit for each run-time probe (default: 60)
   --no-color                plain text output
   --version, --help
 
@@ -51,16 +64,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'rules') return rulesCommand(rest);
   if (command === 'check') return checkCommand(rest);
+  if (command === 'verify') return verifyCommand(rest);
   process.stderr.write(`capi-gc: unknown command "${command}"\n${USAGE}\n`);
   return 2;
 }
 
 function rulesCommand(args: string[]): number {
   if (!args.length) {
-    for (const r of ALL_RULES) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
+    for (const r of [...ALL_RULES, ...RUNTIME_RULES]) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
     return 0;
   }
-  const rule = findRule(args[0]);
+  const rule = findRule(args[0]) ?? RUNTIME_RULES.find((r) => r.id === args[0]);
   if (!rule) {
     process.stderr.write(`capi-gc: no rule "${args[0]}"; \`capi-gc rules\` lists them\n`);
     return 2;
@@ -89,6 +103,12 @@ async function checkCommand(args: string[]): Promise<number> {
         'max-file-size': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         'exit-zero': { type: 'boolean', default: false },
+        verify: { type: 'boolean', default: false },
+        python: { type: 'string' },
+        module: { type: 'string' },
+        path: { type: 'string', multiple: true },
+        factory: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -146,6 +166,14 @@ async function checkCommand(args: string[]): Promise<number> {
     exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
     read: { maxBytes, largeFileBytes: 256 * 1024 },
   });
+  if (values.verify) {
+    // Running the user's extension is explicit: only with --verify, and only with an interpreter and a module named.
+    const settings = verifySettings(values, config);
+    if (typeof settings === 'string') return usageError(settings);
+    const report = await verifyModule({ ...settings, cwd });
+    if (report.problem && !report.importError) process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
+    result.findings = annotateFindings(result.findings, report);
+  }
   const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
   if (format === 'json') process.stdout.write(formatJson(result));
   else process.stdout.write(formatFindings(result, { verbose: values.verbose, color }));
@@ -154,6 +182,88 @@ async function checkCommand(args: string[]): Promise<number> {
   if (values['exit-zero']) return 0;
   const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
   return result.findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+}
+
+type VerifySettings = Omit<VerifyOptions, 'cwd'>;
+
+function verifySettings(
+  values: { python?: string; module?: string; path?: string[]; timeout?: string; factory?: string[] },
+  config: FileConfig,
+  moduleArg?: string,
+): VerifySettings | string {
+  const python = values.python ?? config.verify?.python;
+  const module = moduleArg ?? values.module ?? config.verify?.module;
+  if (!python) return 'verify needs --python (the interpreter to import the module with)';
+  if (!module) return 'verify needs the importable module name (--module, or [tool.capi-gc.verify] module)';
+  const timeout = values.timeout ? Number(values.timeout) : config.verify?.timeout ?? 60;
+  if (!Number.isFinite(timeout) || timeout <= 0) return '--timeout must be a positive number of seconds';
+  const factories: Record<string, string> = { ...(config.verify?.factories ?? {}) };
+  for (const f of values.factory ?? []) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) return `--factory takes TYPE=EXPRESSION, not "${f}"`;
+    factories[f.slice(0, eq)] = f.slice(eq + 1);
+  }
+  return {
+    python, module, paths: [...(values.path ?? []), ...(config.verify?.path ?? [])],
+    timeoutMs: timeout * 1000, instances: 100, factories,
+  };
+}
+
+async function verifyCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        python: { type: 'string' },
+        module: { type: 'string' },
+        path: { type: 'string', multiple: true },
+        factory: { type: 'string', multiple: true },
+        timeout: { type: 'string' },
+        format: { type: 'string', default: 'text' },
+        'fail-on': { type: 'string' },
+        config: { type: 'string' },
+        'exit-zero': { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    return usageError(`${(error as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) return usageError('verify takes one module name');
+  if (values.format !== 'text' && values.format !== 'json') return usageError(`--format must be text or json`);
+  let config: FileConfig;
+  try {
+    config = loadConfig(values.config ?? findPyproject(process.cwd()));
+  } catch (error) {
+    if (error instanceof ConfigError) return usageError(error.message);
+    throw error;
+  }
+  const settings = verifySettings(values, config, positionals[0]);
+  if (typeof settings === 'string') return usageError(settings);
+  const started = performance.now();
+  const report = await verifyModule({ ...settings, cwd: process.cwd() });
+  if (report.problem && !report.importError) {
+    process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
+    return 2;
+  }
+  const file = report.file ? displayPath(report.file, process.cwd()) : settings.module;
+  const findings = runtimeFindings(report, file);
+  const seconds = (performance.now() - started) / 1000;
+  if (values.format === 'json') {
+    process.stdout.write(formatJsonDocument(findings, { files: 0, types: report.types.length, modules: 1, unparsed: [], seconds }));
+  } else {
+    process.stdout.write(formatFindings({ findings }, { verbose: false, color: false }));
+  }
+  const counts = { error: 0, warning: 0, note: 0 };
+  for (const f of findings) counts[f.severity]++;
+  process.stderr.write(`capi-gc: verify ${settings.module} on Python ${report.python}: ${report.types.length} heap type(s): `
+    + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s) in ${seconds.toFixed(2)}s\n`);
+  if (values['exit-zero']) return 0;
+  const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
+  const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+  return findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
 }
 
 function usageError(message: string): number {

@@ -9,7 +9,7 @@ export interface TextOptions {
 
 const COLORS = { error: '\x1b[1;31m', warning: '\x1b[1;35m', note: '\x1b[1;36m', reset: '\x1b[0m', bold: '\x1b[1m' };
 
-export function formatFindings(result: AnalysisResult, options: TextOptions): string {
+export function formatFindings(result: Pick<AnalysisResult, 'findings'>, options: TextOptions): string {
   const c = (code: string, s: string) => (options.color ? code + s + COLORS.reset : s);
   const lines: string[] = [];
   for (const f of result.findings) {

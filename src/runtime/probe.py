@@ -1,0 +1,370 @@
+"""capi-gc run-time probe: what the garbage collector really sees for an extension module's heap types.
+
+    python probe.py list   <module> [--path DIR]...
+    python probe.py type   <module> <qualname> [--instances N] [--factory EXPR] [--path DIR]...
+    python probe.py module <module> [--factory EXPR] [--path DIR]...
+
+Run by capi-gc's driver (src/runtime/driver.ts) in a child process of the user's interpreter. Prints JSON objects,
+one per line, on the original stdout, each with one os.write, so the lines printed before a crash survive. A risky
+step is bracketed by {"event":"step","step":S,"status":"start"} and "done": a missing "done" names the step that
+crashed. Everything else written to stdout, by Python or C code, goes to stderr. Automatic collection is off:
+gc.collect() runs only where a step asks for it. Stdlib only, Python 3.9+. --factory EXPR is evaluated with the
+module as `m` (and the type as `T` for `type`).
+"""
+
+import argparse
+import gc
+import importlib
+import importlib.util
+import json
+import os
+import platform
+import sys
+import types
+import weakref
+
+HEAPTYPE, HAVE_GC, IMMUTABLE, BASETYPE = 1 << 9, 1 << 14, 1 << 8, 1 << 10
+MANAGED_DICT, DISALLOW_INSTANTIATION = 1 << 4, 1 << 7
+PROBE_ATTR = "_capi_gc_probe"
+_out_fd = 1
+
+
+def emit(event, **fields):
+    record = dict(event=event, **fields)
+    data = (json.dumps(record, default=repr, separators=(",", ":")) + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(_out_fd, data):]
+
+
+def describe(exc):
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001 - a broken __str__ must not end the probe
+        message = "<unprintable>"
+    return "%s: %s" % (type(exc).__qualname__, message)
+
+
+class Step:
+    """A block run as a step: start/done lines (if announced); an exception prints an error line and ends the block."""
+
+    def __init__(self, name, announce=True, **fields):
+        self.name, self.announce, self.fields, self.ok = name, announce, fields, False
+
+    def __enter__(self):
+        if self.announce:
+            emit("step", step=self.name, status="start", **self.fields)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is None:
+            self.ok = True
+            if self.announce:
+                emit("step", step=self.name, status="done", **self.fields)
+        elif isinstance(exc, (Exception, SystemExit)):
+            emit("error", step=self.name, error=describe(exc))
+            return True
+        return False
+
+
+def alive(ref, ident, kind):
+    """The collector clears the weakrefs to every unreachable object before tp_clear, also to those that survive it
+    (leaks): an object still among the tracked objects is alive as well."""
+    return (ref is not None and ref() is not None) or any(id(o) == ident and type(o) is kind for o in gc.get_objects())
+
+
+def is_heap_type(obj):
+    return isinstance(obj, type) and bool(obj.__flags__ & HEAPTYPE)
+
+
+def foreign(t, name, mod):
+    """True if another loaded module exports t under its own name (a re-export, not a type of this module)."""
+    owner = getattr(t, "__module__", None)
+    other = sys.modules.get(owner) if isinstance(owner, str) and owner != name else None
+    if other is None or other is mod:
+        return False
+    try:
+        for part in t.__qualname__.split("."):
+            other = getattr(other, part)
+    except Exception:  # noqa: BLE001
+        return False
+    return other is t
+
+
+def type_info(t):
+    f, v = t.__flags__, sys.version_info
+    return {"name": "%s.%s" % (getattr(t, "__module__", "?"), t.__qualname__), "qualname": t.__qualname__,
+            "flags": f, "heap": bool(f & HEAPTYPE), "gc": bool(f & HAVE_GC),
+            "immutable": v >= (3, 10) and bool(f & IMMUTABLE), "basetype": bool(f & BASETYPE),
+            "managed_dict": v >= (3, 11) and bool(f & MANAGED_DICT),
+            "disallow_instantiation": v >= (3, 10) and bool(f & DISALLOW_INSTANTIATION)}
+
+
+def discover(mod, name, found):
+    """Calls found(t) for each heap type of the module: its attributes and their types, one gc.get_referents level
+    from them and from the module (m_traverse shows the state), then gc.get_objects() types of __module__ name."""
+    seen, names = set(), (name, name.rpartition(".")[2])
+
+    def consider(obj, check_module=False):
+        for t in (obj, type(obj)):
+            if id(t) in seen or not is_heap_type(t) or foreign(t, name, mod):
+                continue
+            if check_module and getattr(t, "__module__", None) not in names:
+                continue
+            seen.add(id(t))
+            found(t)
+
+    values = list(vars(mod).values())
+    for v in values:
+        consider(v)
+    with Step("scan_referents"):
+        for v in [mod] + values:
+            for r in gc.get_referents(v):
+                consider(r)
+    with Step("scan_objects"):
+        for o in gc.get_objects():
+            if isinstance(o, type):
+                consider(o, check_module=True)
+
+
+def multi_phase(mod):
+    """From the PyModuleDef: m_slots set (single-phase init refuses them), or never registered as a single-phase
+    module (m_base.m_init and m_base.m_copy unset). None: no PyModuleDef (not an extension module)."""
+    try:
+        import ctypes
+        get_def = ctypes.pythonapi.PyModule_GetDef
+        get_def.restype, get_def.argtypes = ctypes.c_void_p, [ctypes.py_object]
+        d = get_def(mod)
+        if not d:
+            return None
+        base, ptr = d + object.__basicsize__, ctypes.sizeof(ctypes.c_void_p)  # m_base starts with PyObject_HEAD
+        # Pointer-sized fields: m_init m_index m_copy m_name m_doc m_size m_methods m_slots.
+        field = [ctypes.c_void_p.from_address(base + i * ptr).value for i in range(8)]
+        return bool(field[7]) or not (field[0] or field[2])
+    except Exception as exc:  # noqa: BLE001
+        emit("error", step="multi_phase", error=describe(exc))
+        return None
+
+
+def load(name):
+    mod, error = None, None
+    try:
+        mod = importlib.import_module(name)
+    except (Exception, SystemExit) as exc:
+        error = describe(exc)
+    file = getattr(mod, "__file__", None)
+    emit("module", module=name, file=os.path.abspath(file) if isinstance(file, str) else None,
+         multi_phase=multi_phase(mod) if mod is not None else None, import_error=error,
+         python=platform.python_version())
+    return mod
+
+
+def find_type(mod, name, qualname):
+    qualname = qualname[len(name) + 1:] if qualname.startswith(name + ".") else qualname
+    try:
+        obj = mod
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+        if isinstance(obj, type):
+            return obj
+    except AttributeError:
+        pass
+    hits = []
+    discover(mod, name, lambda t: hits.append(t) if qualname in (t.__qualname__, type_info(t)["name"]) else None)
+    return hits[0] if hits else None
+
+
+def self_cycle(make, tp, attr):
+    """obj.attr = obj on a new instance, dropped, collected twice: (collected or None, reason)."""
+    gc.collect()
+    obj = make()
+    try:
+        setattr(obj, attr, obj)
+        if getattr(obj, attr) is not obj:
+            return None, "%s: the attribute does not keep the object" % attr
+    except Exception as exc:  # noqa: BLE001
+        return None, "%s: %s" % (attr, describe(exc))
+    tracked, ident = gc.is_tracked(obj), id(obj)
+    try:
+        ref = weakref.ref(obj)
+    except TypeError:
+        if not tracked:
+            return None, "%s: the instance is neither tracked nor weakly referenceable" % attr
+        ref = None
+    del obj
+    gc.collect(), gc.collect()
+    return not alive(ref, ident if tracked else None, tp), None
+
+
+def self_cycles(make, tp):
+    """Tries an instance attribute, then the writable members and getsets: one "self_cycle" fact per attempt; the
+    summary "self_cycle_collected" names the first cycle that was not collected, else the first that was."""
+    names = [PROBE_ATTR]
+    for klass in tp.__mro__[:-1]:
+        for key, value in list(vars(klass).items()):
+            if isinstance(value, (types.MemberDescriptorType, types.GetSetDescriptorType)) and key not in names \
+                    and key not in ("__dict__", "__weakref__", "__class__"):
+                names.append(key)
+    results, reasons = [], []
+    for attr in names[:12]:
+        with Step("self_cycle", via=attr):
+            value, reason = self_cycle(make, tp, attr)
+            if value is None:
+                reasons.append(reason)
+            else:
+                results.append((value, attr))
+                emit("fact", fact="self_cycle", value=value, via=attr)
+    if results:
+        value, attr = ([r for r in results if not r[0]] or results)[0]
+        emit("fact", fact="self_cycle_collected", value=value, via=attr)
+    else:
+        emit("fact", fact="self_cycle_collected", value=None, reason="; ".join(reasons) or "no attribute to set")
+
+
+def cmd_type(mod, name, args):
+    tp = find_type(mod, name, args.qualname or "")
+    if tp is None:
+        emit("error", step="find_type", error="LookupError: no type %r in %s" % (args.qualname, name))
+        return
+    emit("type", **type_info(tp))
+    held, make, via, error = {}, None, None, None  # held["inst"]: the only reference the probe keeps
+    with Step("instance"):
+        if args.factory is not None:
+            try:
+                code = compile(args.factory, "<factory>", "eval")
+                make, via = (lambda: eval(code, {"m": mod, "T": tp})), "factory"
+            except SyntaxError as exc:
+                error = describe(exc)
+        elif not type_info(tp)["disallow_instantiation"]:
+            make, via = tp, "call"
+        if make is not None:
+            try:
+                held["inst"] = make()
+                if held["inst"] is None:
+                    raise TypeError("the factory returned None")
+            except Exception as exc:  # noqa: BLE001
+                held, make, error = {}, None, describe(exc)
+        if not held and args.factory is None:
+            held, via = {"inst": o for o in list(vars(mod).values()) + gc.get_objects() if type(o) is tp}, "existing"
+    emit("instance", ok=bool(held), via=via if held else None, error=error)
+    if not held:
+        return
+    with Step("tracked", announce=False):
+        emit("fact", fact="tracked", value=gc.is_tracked(held["inst"]))
+    with Step("referents"):
+        value = any(r is type(held["inst"]) for r in gc.get_referents(held["inst"]))
+        emit("fact", fact="type_in_referents", value=value)
+    with Step("collect_with_instance"):
+        gc.collect()
+    if make is not None:
+        with Step("refcount"):
+            gc.collect()
+            before = sys.getrefcount(tp)
+            for _ in range(args.instances):
+                make()
+            gc.collect()
+            emit("fact", fact="type_refcount_delta", value=sys.getrefcount(tp) - before, n=args.instances)
+        self_cycles(make, tp)
+    else:
+        emit("fact", fact="self_cycle_collected", value=None, reason="instances cannot be created repeatedly")
+    with Step("drop"):
+        held.clear()
+        gc.collect()
+
+
+def fresh_variant(variant, name, known, factory):
+    """A new module object from the spec, executed, dropped (with an instance in a cycle through it for
+    "with_instance"), collected twice: is it gone, and which of its heap types are left?"""
+    held = {}
+    with Step(variant + "_exec") as step:
+        spec = importlib.util.find_spec(name)
+        held["m"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(held["m"])
+    spec = None
+    if not step.ok:
+        return
+    mref = (weakref.ref(held["m"]), id(held["m"]), type(held["m"]))
+    trefs, seen = [], set(known)
+    for t in list(vars(held["m"]).values()) + gc.get_referents(held["m"]):
+        if is_heap_type(t) and id(t) not in seen:
+            seen.add(id(t))
+            trefs.append((t.__qualname__, (weakref.ref(t), id(t), type(t))))
+    t, extra = None, {}
+    if variant == "with_instance":
+        with Step("with_instance_instance") as step:
+            fresh, inst = held["m"], None
+            if factory is not None:
+                inst = eval(compile(factory, "<factory>", "eval"), {"m": fresh})
+            else:
+                # Non-exception types that refer to the module (ht_module) first: they close the whole cycle.
+                cands = sorted((r[0]() for _, r in trefs if r[0]() is not None), key=lambda c: (
+                    issubclass(c, BaseException), not any(x is fresh for x in gc.get_referents(c))))
+                for c in cands:
+                    try:
+                        if not type_info(c)["disallow_instantiation"]:
+                            inst = c()
+                            break
+                    except Exception:  # noqa: BLE001
+                        pass
+                cands = c = None
+            if inst is None:
+                raise LookupError("no heap type of the module can be instantiated without arguments")
+            extra["type"] = type(inst).__qualname__
+            setattr(fresh, PROBE_ATTR, inst)  # module -> instance -> type -> module
+            fresh = inst = None
+        if not step.ok:
+            extra.update(module_collected=None, types_left=[], reason="no instance could be made")
+    held.clear()
+    if "reason" not in extra:
+        with Step(variant + "_collect"):
+            gc.collect(), gc.collect()
+        extra.update(module_collected=not alive(*mref), types_left=[q for q, r in trefs if alive(*r)])
+    emit("fresh_module", variant=variant, supported=True, **extra)
+
+
+def cmd_module(mod, name, args):
+    phase = multi_phase(mod)
+    if phase is not True:
+        reason = "single-phase" if phase is False else "not a multi-phase extension module"
+        emit("fresh_module", supported=False, reason=reason)
+        return
+    known = {id(o) for o in list(vars(mod).values()) + gc.get_referents(mod) if isinstance(o, type)}
+    fresh_variant("plain", name, known, None)
+    fresh_variant("with_instance", name, known, args.factory)
+
+
+def main(argv):
+    global _out_fd
+    sys.stdout.flush()
+    _out_fd = os.dup(1)  # the JSON channel; fd 1 itself (print(), C printf) now goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    gc.disable()
+    parser = argparse.ArgumentParser(prog="probe.py")
+    parser.add_argument("command", choices=["list", "type", "module"])
+    parser.add_argument("module")
+    parser.add_argument("qualname", nargs="?")
+    parser.add_argument("--path", action="append", default=[])
+    parser.add_argument("--instances", type=int, default=100)
+    parser.add_argument("--factory")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        emit("error", step="args", error="UsageError: see stderr")
+        return exc.code or 0
+    here = os.path.dirname(os.path.abspath(__file__))  # not importable from the probe's own directory
+    sys.path[:] = [os.path.abspath(p) for p in args.path] + [p for p in sys.path if os.path.abspath(p or ".") != here]
+    mod = load(args.module)
+    if mod is not None:
+        with Step(args.command, announce=False):
+            if args.command == "list":
+                discover(mod, args.module, lambda t: emit("type", **type_info(t)))
+            else:
+                (cmd_type if args.command == "type" else cmd_module)(mod, args.module, args)
+    emit("done")
+    return 0
+
+
+if __name__ == "__main__":
+    status = main(sys.argv[1:])
+    sys.stderr.flush()
+    os._exit(status)  # no interpreter shutdown: a crash there would be blamed on the last step
