@@ -111,8 +111,12 @@ export function verdictFor(f: Finding, report: RuntimeReport): { verdict: Verdic
       if (t.tracked === false) return { verdict: 'confirmed at run time', evidence: `gc.is_tracked(instance) is false on ${py} (instance made by ${t.instance?.via ?? '?'})` };
       if (t.tracked === true) return { verdict: 'not observed', evidence: `the instance made by ${t.instance?.via ?? '?'} is tracked on ${py}; the flagged allocation path may need a factory in [tool.capi-gc.verify]` };
       return { verdict: 'not testable', evidence: instanceProblem(t) };
-    case 'gc-alloc-mismatch':
     case 'dealloc-not-untracked':
+      if (!t) return notFound(f);
+      if (t.crash?.step === 'collect_in_dealloc') return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${py}` };
+      if (t.collectInDealloc === true) return { verdict: 'not observed', evidence: `a collection inside tp_dealloc did not crash on ${py}` };
+      return { verdict: 'not testable', evidence: t.crash ? describeCrash(t.crash) : 'no member of a tracked instance could hold an object whose __del__ collects' };
+    case 'gc-alloc-mismatch':
       if (!t) return notFound(f);
       if (t.crash) return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${py}` };
       return { verdict: 'not testable', evidence: `no crash seen on ${py}; memory corruption need not show at once` };

@@ -195,15 +195,46 @@ def self_cycle(make, tp, attr):
     return not alive(ref, ident if tracked else None, tp), None
 
 
-def self_cycles(make, tp):
-    """Tries an instance attribute, then the writable members and getsets: one "self_cycle" fact per attempt; the
-    summary "self_cycle_collected" names the first cycle that was not collected, else the first that was."""
+def settable_attributes(tp):
+    """An instance attribute, then the type's member and getset descriptors: places a probe can store an object."""
     names = [PROBE_ATTR]
     for klass in tp.__mro__[:-1]:
         for key, value in list(vars(klass).items()):
             if isinstance(value, (types.MemberDescriptorType, types.GetSetDescriptorType)) and key not in names \
                     and key not in ("__dict__", "__weakref__", "__class__"):
                 names.append(key)
+    return names
+
+
+class CollectOnDel:
+    """Runs a collection when it is freed: stored on an instance, it runs one inside that instance's tp_dealloc."""
+
+    def __del__(self):
+        gc.collect()
+
+
+def collect_in_dealloc(make, tp):
+    """Frees an instance holding a CollectOnDel: a tp_dealloc that releases members before PyObject_GC_UnTrack
+    lets that collection find the dying, still tracked instance (a crash under the debug allocator). Last step."""
+    for attr in settable_attributes(tp)[:12]:
+        try:
+            obj = make()
+            setattr(obj, attr, CollectOnDel())
+            if not isinstance(getattr(obj, attr), CollectOnDel) or not gc.is_tracked(obj):
+                continue
+        except Exception:  # noqa: BLE001
+            continue
+        with Step("collect_in_dealloc", via=attr):
+            del obj
+        emit("fact", fact="collect_in_dealloc", value=True, via=attr)
+        return
+    emit("fact", fact="collect_in_dealloc", value=None, reason="no attribute of a tracked instance accepts an object")
+
+
+def self_cycles(make, tp):
+    """Tries an instance attribute, then the writable members and getsets: one "self_cycle" fact per attempt; the
+    summary "self_cycle_collected" names the first cycle that was not collected, else the first that was."""
+    names = settable_attributes(tp)
     results, reasons = [], []
     for attr in names[:12]:
         with Step("self_cycle", via=attr):
@@ -269,6 +300,8 @@ def cmd_type(mod, name, args):
     with Step("drop"):
         held.clear()
         gc.collect()
+    if make is not None:
+        collect_in_dealloc(make, tp)
 
 
 def fresh_variant(variant, name, known, factory):

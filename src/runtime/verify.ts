@@ -23,6 +23,8 @@ export interface RuntimeType {
   typeInReferents: boolean | null;
   refcountDelta: { value: number; n: number } | null;
   selfCycleCollected: { value: boolean | null; via?: string; reason?: string } | null;
+  /** An instance freed while one of its members runs gc.collect() in __del__ survived (true), or untestable (null). */
+  collectInDealloc: boolean | null;
   /** Step during which the probe of this type crashed or hung. */
   crash: { step: string; signal: string | null; timedOut: boolean } | null;
 }
@@ -75,7 +77,7 @@ export async function verifyModule(options: VerifyOptions): Promise<RuntimeRepor
     const rt: RuntimeType = {
       name: String(t.name), qualname: String(t.qualname), heap: !!t.heap, gc: !!t.gc, immutable: !!t.immutable,
       managedDict: !!t.managed_dict, instance: null, tracked: null, typeInReferents: null, refcountDelta: null,
-      selfCycleCollected: null, crash: null,
+      selfCycleCollected: null, collectInDealloc: null, crash: null,
     };
     const args = ['type', options.module, rt.qualname, '--instances', String(options.instances)];
     const factory = options.factories[rt.name] ?? options.factories[rt.qualname];
@@ -108,6 +110,7 @@ function readTypeRun(rt: RuntimeType, run: ProbeRun): void {
       case 'tracked': rt.tracked = bool(l.value); break;
       case 'type_in_referents': rt.typeInReferents = bool(l.value); break;
       case 'type_refcount_delta': if (typeof l.value === 'number') rt.refcountDelta = { value: l.value, n: Number(l.n ?? 0) }; break;
+      case 'collect_in_dealloc': rt.collectInDealloc = bool(l.value); break;
       case 'self_cycle_collected': rt.selfCycleCollected = { value: bool(l.value), via: str(l.via) ?? undefined, reason: str(l.reason) ?? undefined }; break;
     }
   }
@@ -136,6 +139,7 @@ export function describeCrash(c: { step: string; signal: string | null; timedOut
     drop: 'freeing an instance',
     refcount: 'creating and freeing instances',
     self_cycle: 'collecting a cycle through an instance',
+    collect_in_dealloc: 'a collection run inside tp_dealloc (by a member freed there)',
     'start-up': 'importing the module',
   };
   return `${during[c.step] ?? c.step} ${how}`;

@@ -58,7 +58,7 @@ function rtType(over: Partial<RuntimeType>): RuntimeType {
   return {
     name: 'm.Thing', qualname: 'Thing', heap: true, gc: true, immutable: false, managedDict: false,
     instance: { ok: true, via: 'call', error: null }, tracked: true, typeInReferents: true,
-    refcountDelta: { value: 0, n: 100 }, selfCycleCollected: { value: true, via: 'payload' }, crash: null, ...over,
+    refcountDelta: { value: 0, n: 100 }, selfCycleCollected: { value: true, via: 'payload' }, collectInDealloc: true, crash: null, ...over,
   };
 }
 
