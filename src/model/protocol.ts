@@ -4,7 +4,7 @@
 
 import type { FunctionFact, Model } from './model.js';
 import { findFunction } from './gc.js';
-import { expandMacroCall } from './macros.js';
+import { expandMacroCall, splitArgs } from './macros.js';
 
 export interface PathSet {
   paths: Set<string>;
@@ -68,7 +68,9 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
     const forwarded: string[] = [];
     // The object, and locals derived from it (`FooObject *self = (FooObject *)op;`, `st = get_state(m)`).
     const self = new Set(f.params.slice(0, 1).map((p) => p.name));
-    for (const a of f.assignments) if ([...self].some((s) => new RegExp(`\\b${s}\\b`).test(a.value)) && !a.value.includes('->')) self.add(a.target);
+    for (const a of f.assignments) {
+      if (/^\w+$/.test(a.target) && !a.value.includes('->') && [...self].some((v) => mentions(a.value, v))) self.add(a.target);
+    }
     for (const call of f.calls) {
       if (CLEARING_CALLS.has(call.callee)) {
         const p = memberPath(call.args[0] ?? '');
@@ -83,7 +85,7 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
         if (p) paths.push(p);
       }
       // A helper handed the object (or its state, `clear_state(get_state(m))`) may release members for us.
-      if (call.args.some((a) => self.has(a) || [...self].some((v) => new RegExp(`^\\w+\\((?:.*,)?${v}(?:,.*)?\\)$`).test(a)))) {
+      if (call.args.some((a) => self.has(a) || [...self].some((v) => /^\w+\(.*\)$/.test(a) && splitArgs(a.slice(a.indexOf('(') + 1, -1)).includes(v)))) {
         forwarded.push(call.callee);
       }
     }
@@ -129,6 +131,12 @@ function walk(
   };
   visit(fn, 0);
   return result;
+}
+
+/** Whether identifier `name` occurs in a normalised expression. */
+function mentions(expr: string, name: string): boolean {
+  const identifiers: string[] = expr.match(/[A-Za-z_]\w*/g) ?? [];
+  return identifiers.includes(name);
 }
 
 function stripCasts(s: string): string {

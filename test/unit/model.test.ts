@@ -234,3 +234,21 @@ static int exec(PyObject *m) {
   assert.equal(subBase.kind === 'model' ? subBase.type.name : subBase.kind, 'm.Base');
   assert.deepEqual(r.findings.map((f) => f.type).sort(), ['m.Base', 'm.Str', 'm.Sub']);
 });
+
+test('a module clear that writes through a pointer parameter does not break the rule', async () => {
+  const r = await analyzeSources([{ file: 'm.c', text: `
+typedef struct { PyObject *error; } state;
+static int get_value(PyObject *m, PyObject **value_addr) { *value_addr = PyObject_GetAttrString(m, "x"); log_value(0); return 0; }
+static int m_clear(PyObject *m) {
+    PyObject *v;
+    state *st = PyModule_GetState(m);
+    get_value(m, &v);
+    Py_CLEAR(st->error);
+    return 0;
+}
+static int m_traverse(PyObject *m, visitproc visit, void *arg) { Py_VISIT(((state *)PyModule_GetState(m))->error); return 0; }
+static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, .m_name = "m", .m_size = sizeof(state), .m_traverse = m_traverse, .m_clear = m_clear };
+` }], { cwd: REPO_ROOT, pythonVersion: V39 });
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.findings, []);
+});

@@ -54,6 +54,7 @@ test('rule fixtures exist', () => {
 for (const c of all) {
   test(`fixture ${c.name}`, async () => {
     const result = await analyzeFixture(c.paths);
+    assert.deepEqual(result.problems.filter((p) => /failed and was skipped/.test(p.message)), [], 'no rule crashed');
     const actual = result.findings.map((f) => key(join(REPO_ROOT, f.file), f.line, f.severity, f.rule)).sort();
     assert.deepEqual(actual, expectedFindings(c.paths), result.findings.map((f) => `${f.file}:${f.line}: ${f.message}`).join('\n'));
   });
