@@ -105,10 +105,12 @@ export async function analyzeSources(sources: readonly SourceInput[], options: A
     if (key !== oldestKey && !versionRules.length) continue;
     const built = await buildModel(sources, options, version, cache);
     if (key === oldestKey) primary = built;
-    findings.push(...runRules(built.model, versionRules, suppressions, primary!.problems, { oldest: primary!.model }));
+    const undecided = (file: string, line: number, message: string) => primary!.model.uncertainties.push({ file, line, message });
+    findings.push(...runRules(built.model, versionRules, suppressions, primary!.problems, { oldest: primary!.model, undecided }));
   }
   sortFindings(findings);
   const main = primary!;
+  main.model.uncertainties = dedupeUncertainties(main.model.uncertainties);
   return {
     findings: dedupeFindings(findings), model: main.model, problems: main.problems, uncertainties: main.model.uncertainties,
     filesAnalysed: main.files, unparsed: main.unparsed, seconds: (performance.now() - started) / 1000,
@@ -193,6 +195,16 @@ function runRules(
       findings.push(finding);
     }, context);
   }
+}
+
+function dedupeUncertainties(items: Model['uncertainties']): Model['uncertainties'] {
+  const seen = new Set<string>();
+  return items.filter((u) => {
+    const key = `${u.file}:${u.line}:${u.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function dedupeFindings(findings: Finding[]): Finding[] {

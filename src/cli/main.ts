@@ -18,7 +18,8 @@ import type { Severity } from '../rules/rule.js';
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
 
 const USAGE = `usage: capi-gc check [paths...] [options]
-       capi-gc verify --python PYTHON MODULE [--path DIR] [--format text|json]
+       capi-gc verify --python PYTHON MODULE [--path DIR] [--factory TYPE=EXPR] [--timeout SECONDS]
+                      [--format text|json] [--fail-on error|warning|note]
        capi-gc rules [rule-id]
 
 Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not

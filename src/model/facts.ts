@@ -176,6 +176,8 @@ export interface FileFacts {
   /** `Foo_Type.tp_flags = …` / `Foo_Type.tp_new = …` assignments at run time. */
   staticFieldAssignments: { typeName: string; field: string; value: string; line: number; column: number }[];
   unknownConditions: { line: number; condition: string; macros: string[] }[];
+  /** Functions whose bodies nest too deep to walk completely. */
+  truncatedFunctions: string[];
   /** Share of the text that tree-sitter could not place (ERROR nodes), 0..1. */
   errorRatio: number;
   rootIsError: boolean;

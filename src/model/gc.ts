@@ -125,10 +125,17 @@ export function inheritedSlot(model: Model, t: ExtensionType, slot: 'tp_clear', 
   return 'none';
 }
 
+/**
+ * The definition of `name` as seen from `nearFile`: its own file's, else one that file can link to (non-static) or
+ * include (a static function in a header). A static function of another .c file is not that one.
+ */
 export function findFunction(model: Model, name: string, nearFile: string): FunctionFact | null {
   const all = model.functions.get(name);
   if (!all?.length) return null;
-  return all.find((f) => f.file === nearFile) ?? all[0];
+  return all.find((f) => f.file === nearFile)
+    ?? all.find((f) => !f.isStatic)
+    ?? all.find((f) => /\.h$/i.test(f.file))
+    ?? null;
 }
 
 export interface VisitAnswer {
@@ -141,7 +148,8 @@ export interface VisitAnswer {
  * what it calls? `owner` is the type whose traverse this is (for delegation to its base).
  */
 export function traverseVisitsType(model: Model, fn: FunctionFact, owner: ExtensionType, depth = 0, seen = new Set<string>()): VisitAnswer {
-  if (seen.has(fn.name) || depth > 6) return { answer: 'no', reason: 'recursion' };
+  if (seen.has(fn.name)) return { answer: 'no', reason: 'recursion' };
+  if (depth > 8) return { answer: 'unknown', reason: `${fn.name}() is nested too deep to follow` };
   seen.add(fn.name);
   const visitParam = fn.params.find((p) => p.typeName === 'visitproc')?.name ?? fn.params[1]?.name ?? 'visit';
   let unknown: string | null = null;
@@ -244,6 +252,7 @@ function deferredTracker(model: Model, site: AllocationSite): FunctionFact | nul
 
 function functionTracksResult(model: Model, fn: FunctionFact, variable: string | null, afterOrder: number, depth: number): TrackingAnswer {
   const names = aliasesOf(variable, fn);
+  let opaqueHelper: string | null = null;
   for (const call of fn.calls) {
     if (call.order < afterOrder) continue;
     if (TRACKING_CALLS.has(call.callee)) return { answer: 'yes', reason: `${call.callee} in ${fn.name}()` };
@@ -253,8 +262,10 @@ function functionTracksResult(model: Model, fn: FunctionFact, variable: string |
       if (helper && helper !== fn && helper.calls.some((c) => TRACKING_CALLS.has(c.callee))) {
         return { answer: 'yes', reason: `${call.callee}() tracks it` };
       }
+      if (!helper && !/^_?Py/.test(call.callee)) opaqueHelper ??= call.callee;
     }
   }
+  if (opaqueHelper) return { answer: 'unknown', reason: `${fn.name}() hands it to ${opaqueHelper}(), which the analysis cannot see` };
   const returned = variable === 'return' || fn.returns.some((r) => names.has(r));
   if (!returned) return { answer: 'no', reason: `${fn.name}() never calls PyObject_GC_Track` };
   // The object leaves through `return`: the callers must track it.

@@ -28,6 +28,12 @@ export function linkModel(files: FileFacts[], options: LinkOptions): Model {
     allocations: [], callers: index.callers, exposedFunctions: index.exposed, uncertainties,
     pythonVersion: options.pythonVersion,
   };
+  for (const f of files) {
+    for (const name of new Set(f.truncatedFunctions)) {
+      const fn = f.functions.find((x) => x.name === name);
+      uncertainties.push({ file: f.file, line: fn?.line ?? 1, message: `${name}() nests too deep to read completely; it is treated as unknown` });
+    }
+  }
   attachCreations(model, index);
   markUnfollowedCreations(model, index);
   for (const t of types) resolveBases(t, model, index);
@@ -54,7 +60,9 @@ class FactIndex {
 
   constructor(readonly files: FileFacts[]) {
     for (const f of files) {
-      for (const fn of f.functions) push(this.functions, fn.name, fn);
+      // A function read only partly (nesting too deep) is left out: what it does is unknown, not absent.
+      const truncated = new Set(f.truncatedFunctions);
+      for (const fn of f.functions) if (!truncated.has(fn.name)) push(this.functions, fn.name, fn);
       for (const m of f.macros) push(this.macros, m.name, m);
       for (const s of f.structs) for (const n of s.names) push(this.structs, n, s);
       for (const t of f.typedefs) if (t.alias !== t.target && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });

@@ -123,7 +123,9 @@ function stripCast(s: string): string {
 
 /** `X=(PyTypeObject*)PyType_From…(…)`, or through a local: `PyObject*type=PyType_From…;…;TP=(PyTypeObject*)type;`. */
 function storedIn(text: string, start: number, end: number): string | null {
-  const before = text.slice(0, start).replace(/(?:\((?:const)?\w+\*+\))+$/, '');
+  // Only the tail matters; bounding it keeps these end-anchored patterns linear on long expansions.
+  const before = text.slice(Math.max(0, start - 200), start).replace(/(?:\((?:const)?\w+\*+\))+$/, '');
+  if (!before.endsWith('=')) return null;
   const m = /([\w>.\-[\]]+)=$/.exec(before);
   if (!m) return null;
   let target = m[1].replace(/^.*\*/, '');

@@ -34,6 +34,7 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
     const visitParam = f.params.find((p) => p.typeName === 'visitproc')?.name ?? f.params[1]?.name ?? 'visit';
     const paths: string[] = [];
     const forwarded: string[] = [];
+    const opaque: string[] = [];
     for (const call of f.calls) {
       if (VISIT_APIS.has(call.callee) || call.callee === visitParam) {
         const p = memberPath(call.args[0] ?? '');
@@ -47,9 +48,12 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
           const p = memberPath(stripCasts(m[1]));
           if (p) paths.push(p);
         }
+      } else if (isOpaque(model, call.callee, f) && call.args.some((a) => a.includes('->') || f.params.some((p) => p.name === a) || f.locals.some((l) => l.name === a))) {
+        // A macro from a header we were not given (`EXT_VISIT(self->x)`) may visit: we cannot tell.
+        opaque.push(call.callee);
       }
     }
-    return { paths, forwarded };
+    return { paths, forwarded, opaque };
   });
 }
 
@@ -65,6 +69,7 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
   return walk(model, fn, new Set(), (f) => {
     const paths: string[] = [];
     const decrefOnly: string[] = [];
+    const opaque: string[] = [];
     const forwarded: string[] = [];
     // The object, and locals derived from it (`FooObject *self = (FooObject *)op;`, `st = get_state(m)`).
     const self = new Set(f.params.slice(0, 1).map((p) => p.name));
@@ -84,6 +89,7 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
         const p = a.startsWith('&') ? memberPath(a.slice(1)) : null;
         if (p) paths.push(p);
       }
+      if (isOpaque(model, call.callee, f) && call.args.some((a) => memberPath(a) !== null)) opaque.push(call.callee);
       // A helper handed the object (or its state, `clear_state(get_state(m))`) may release members for us.
       if (call.args.some((a) => self.has(a) || [...self].some((v) => /^\w+\(.*\)$/.test(a) && splitArgs(a.slice(a.indexOf('(') + 1, -1)).includes(v)))) {
         forwarded.push(call.callee);
@@ -100,7 +106,7 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
       if (p && reset.has(p) && f.calls.some((c) => c.args.includes(a.target))) paths.push(p);
     }
     for (const p of decrefOnly) if (reset.has(p)) paths.push(p);
-    return { paths, forwarded };
+    return { paths, forwarded, opaque };
   });
 }
 
@@ -108,14 +114,23 @@ function walk(
   model: Model,
   fn: FunctionFact,
   seen: Set<FunctionFact>,
-  local: (f: FunctionFact) => { paths: string[]; forwarded: string[] },
+  local: (f: FunctionFact) => { paths: string[]; forwarded: string[]; opaque: string[] },
 ): PathSet {
   const result: PathSet = { paths: new Set(), complete: true, unknown: null };
   const visit = (f: FunctionFact, depth: number) => {
-    if (seen.has(f) || depth > 5) return;
+    if (seen.has(f)) return;
+    if (depth > 8) {
+      result.complete = false;
+      result.unknown ??= `${f.name}() (calls nested too deep to follow)`;
+      return;
+    }
     seen.add(f);
-    const { paths, forwarded } = local(f);
+    const { paths, forwarded, opaque } = local(f);
     for (const p of paths) result.paths.add(p);
+    if (opaque.length) {
+      result.complete = false;
+      result.unknown ??= `${opaque[0]}()`;
+    }
     for (const callee of forwarded) {
       const target = /^\w+$/.test(callee) ? findFunction(model, callee, f.file) : null;
       // A local holding the base's slot: `traverseproc base = PyType_GetSlot(base_type, Py_tp_traverse);`.
@@ -131,6 +146,13 @@ function walk(
   };
   visit(fn, 0);
   return result;
+}
+
+/** A callee the analysis cannot see into: not a function or macro of the analysed code, nor the C API. */
+export function isOpaque(model: Model, callee: string, from: FunctionFact): boolean {
+  if (!/^\w+$/.test(callee)) return !/->tp_\w+$/.test(callee);
+  if (/^_?Py|^PY_|^assert$|^mem(cpy|set|move)$|^str\w+$|^(f?printf|sprintf|snprintf|free|malloc|calloc|realloc)$/.test(callee)) return false;
+  return !findFunction(model, callee, from.file) && !model.macros.has(callee);
 }
 
 /** Whether identifier `name` occurs in a normalised expression. */
@@ -210,6 +232,11 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
       mark(`${c}()`);
       continue;
     }
+    // A function we cannot see, given the type (`release_type(tp)`), may be the decref.
+    if (call.args.some((a) => isType(a)) && isOpaque(model, c, fn)) {
+      facts.unknownCall ??= `${c}()`;
+      continue;
+    }
     // A helper given the object: look inside for untracking, freeing and the type decref.
     if (call.args.some((a) => selves.has(a)) && /^\w+$/.test(c)) {
       const helper = findFunction(model, c, fn.file);
@@ -235,17 +262,28 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
 // ---------------------------------------------------------------------------------------------------------------
 // managed dict
 
-export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<string>, seen = new Set<FunctionFact>()): boolean {
-  if (seen.has(fn)) return false;
+/** Does `fn` call one of `names`, directly, through a macro or through a helper? Unknown when it cannot see. */
+export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<string>, seen = new Set<FunctionFact>()): 'yes' | 'no' | 'unknown' {
+  if (seen.has(fn)) return 'no';
   seen.add(fn);
+  let unknown = false;
   for (const call of fn.calls) {
-    if (names.has(call.callee)) return true;
+    if (names.has(call.callee)) return 'yes';
     const body = model.macros.has(call.callee) ? expandMacroCall(call.callee, call.args, model.macros, fn.file) : null;
-    if (body && [...names].some((n) => body.includes(`${n}(`))) return true;
+    if (body && [...names].some((n) => body.includes(`${n}(`))) return 'yes';
     const helper = /^\w+$/.test(call.callee) ? findFunction(model, call.callee, fn.file) : null;
-    if (helper && seen.size < 8 && callsAny(model, helper, names, seen)) return true;
+    if (helper) {
+      if (seen.size >= 8) unknown = true;
+      else {
+        const inner = callsAny(model, helper, names, seen);
+        if (inner === 'yes') return 'yes';
+        if (inner === 'unknown') unknown = true;
+      }
+    } else if (isOpaque(model, call.callee, fn) && call.args.length) {
+      unknown = true;
+    }
   }
-  return false;
+  return unknown ? 'unknown' : 'no';
 }
 
 /**

@@ -25,8 +25,11 @@ export function topLevelItems(root: Node): Node[] {
 }
 
 /** Text of an expression with casts, parentheses and white space removed. */
-export function normalise(node: Node | null | undefined): string {
+export function normalise(node: Node | null | undefined, depth = 0): string {
   if (!node) return '';
+  // Pathological nesting (thousands of parentheses) is kept as plain text rather than recursed into.
+  if (depth > 200) return stripWhitespace(node.text);
+  const normalise = (n: Node | null | undefined) => normaliseAt(n, depth + 1);
   switch (node.type) {
     case 'cast_expression':
       return normalise(node.childForFieldName('value'));
@@ -62,6 +65,10 @@ export function normalise(node: Node | null | undefined): string {
   }
 }
 
+function normaliseAt(node: Node | null | undefined, depth: number): string {
+  return normalise(node, depth);
+}
+
 export function stripWhitespace(s: string): string {
   return s
     .replace(/\/\*.*?\*\//gs, '')
@@ -73,11 +80,18 @@ export function stripWhitespace(s: string): string {
 export function identifiersIn(node: Node | null | undefined): string[] {
   if (!node) return [];
   const out = new Set<string>();
-  const walk = (n: Node) => {
-    if (n.type === 'identifier' || n.type === 'field_identifier' || n.type === 'type_identifier') out.add(n.text);
-    for (const c of n.namedChildren) if (c) walk(c);
-  };
-  walk(node);
+  const stack: Node[] = [node];
+  const found: Node[] = [];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (n.type === 'identifier' || n.type === 'field_identifier' || n.type === 'type_identifier') found.push(n);
+    const children = n.namedChildren;
+    for (let i = children.length - 1; i >= 0; i--) {
+      const c = children[i];
+      if (c) stack.push(c);
+    }
+  }
+  for (const n of found) out.add(n.text);
   return [...out];
 }
 
@@ -151,15 +165,16 @@ export function hasStorageClass(node: Node, keyword: string): boolean {
 export function errorShare(root: Node): { ratio: number; rootIsError: boolean } {
   if (!root.hasError) return { ratio: 0, rootIsError: false };
   let errorChars = 0;
-  const walk = (n: Node) => {
+  const stack: Node[] = [root];
+  while (stack.length) {
+    const n = stack.pop()!;
     if (n.type === 'ERROR' && n !== root) {
       errorChars += n.endIndex - n.startIndex;
-      return;
+      continue;
     }
-    if (!n.hasError) return;
-    for (const c of n.children) if (c) walk(c);
-  };
-  walk(root);
+    if (!n.hasError) continue;
+    for (const c of n.children) if (c) stack.push(c);
+  }
   const total = Math.max(1, root.endIndex - root.startIndex);
   return { ratio: errorChars / total, rootIsError: root.type === 'ERROR' };
 }

@@ -8,7 +8,7 @@ export const clearMemberNotCleared: Rule = {
   summary: 'tp_clear leaves alone a member that tp_traverse visits, so a cycle through it cannot be broken.',
   defaultSeverity: 'warning',
   appliesTo: { from: null, until: null },
-  check(model, report) {
+  check(model, report, context) {
     for (const t of model.types) {
       const clearSlot = t.slots.get('tp_clear');
       if (!clearSlot?.function || isGcType(model, t).answer !== 'yes') continue;
@@ -19,7 +19,10 @@ export const clearMemberNotCleared: Rule = {
       if (!members.known) continue;
       const visited = visitedPaths(model, traverse.fn);
       const cleared = clearedPaths(model, clear, true);
-      if (!cleared.complete) continue;
+      if (!cleared.complete) {
+        context.undecided(clear.file, clear.line, `which members ${clear.name}() clears: it calls ${cleared.unknown}, which the analysis cannot see`);
+        continue;
+      }
       for (const m of members.members) {
         if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !isMutableMember(model, t, m)) continue;
         report({

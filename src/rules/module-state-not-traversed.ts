@@ -10,7 +10,7 @@ export const moduleStateNotTraversed: Rule = {
   summary: 'Module state holds objects (types, exceptions) that m_traverse does not visit: the module and its types never die.',
   defaultSeverity: 'error',
   appliesTo: { from: null, until: null },
-  check(model, report) {
+  check(model, report, context) {
     for (const mod of model.modules) {
       noteStaticGlobals(model, mod, report);
       // Strings and numbers kept in state cannot be part of a cycle: not visiting them leaks nothing.
@@ -27,7 +27,10 @@ export const moduleStateNotTraversed: Rule = {
       }
       if (traverse === 'unknown') continue;
       const visited = visitedPaths(model, traverse);
-      if (!visited.complete) continue;
+      if (!visited.complete) {
+        context.undecided(traverse.file, traverse.line, `which state fields ${traverse.name}() visits: it calls ${visited.unknown}, which the analysis cannot see`);
+        continue;
+      }
       for (const f of fields) {
         if (visited.paths.has(f.name)) continue;
         report({

@@ -48,6 +48,8 @@ export interface Rule {
 
 export interface RuleContext {
   oldest: Model;
+  /** Says that the rule could not decide something (a macro or function it cannot see): listed by --verbose. */
+  undecided(file: string, line: number, message: string): void;
 }
 
 /**

@@ -8,7 +8,7 @@ export const traverseMemberNotVisited: Rule = {
   summary: 'An object member of the instance that tp_traverse never visits: cycles through it are invisible to the collector.',
   defaultSeverity: 'error',
   appliesTo: { from: null, until: null },
-  check(model, report) {
+  check(model, report, context) {
     for (const t of model.types) {
       const traverse = traverseOf(model, t);
       if (traverse.kind !== 'own' || traverse.owner !== t || !traverse.fn) continue;
@@ -16,7 +16,10 @@ export const traverseMemberNotVisited: Rule = {
       const members = objectMembers(model, t);
       if (!members.known || !members.members.length) continue;
       const visited = visitedPaths(model, traverse.fn);
-      if (!visited.complete) continue;
+      if (!visited.complete) {
+        context.undecided(traverse.fn.file, traverse.fn.line, `which members ${traverse.fn.name}() visits: it calls ${visited.unknown}, which the analysis cannot see`);
+        continue;
+      }
       const skipped = visitsSkippedByEarlyReturn(traverse.fn);
       for (const m of members.members) {
         if (isNotOwned(t, m)) continue;

@@ -16,6 +16,7 @@ export const traverseTypeNotVisited: Rule = {
       if (traverse.kind === 'own' && traverse.owner === t) {
         if (TYPE_VISITING_TRAVERSES.has(traverse.functionName) || !traverse.fn) continue;
         const visits = traverseVisitsType(model, traverse.fn, t);
+        if (visits.answer === 'unknown') context.undecided(traverse.fn.file, traverse.fn.line, `whether ${traverse.fn.name}() visits the type of ${displayName(t)}: ${visits.reason}`);
         if (visits.answer !== 'no') continue;
         report({
           message: `tp_traverse ${traverse.fn.name}() of heap type ${displayName(t)} never visits the type (Py_VISIT(Py_TYPE(self))): instances own a reference to their type since Python 3.9, and the collector cannot see it, so the type and its module leak`,

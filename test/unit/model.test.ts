@@ -252,3 +252,40 @@ static struct PyModuleDef def = { PyModuleDef_HEAD_INIT, .m_name = "m", .m_size 
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.findings, []);
 });
+
+test('code the analysis cannot see is undecided: no finding, and one "not understood" line for each', async () => {
+  const r = await analyzeSources([{ file: 'opaque.c', text: `
+typedef struct { PyObject_HEAD PyObject *x; PyObject *y; } FooObject;
+static int Foo_traverse(PyObject *op, visitproc visit, void *arg) {
+    FooObject *self = (FooObject *)op;
+    Py_VISIT(Py_TYPE(op));
+    PROJECT_VISIT_MEMBERS(self);        /* a macro from a header not given */
+    return 0;
+}
+static int Foo_clear(PyObject *op) { FooObject *self = (FooObject *)op; Py_CLEAR(self->x); Py_CLEAR(self->y); return 0; }
+static void Foo_dealloc(PyObject *op) {
+    FooObject *self = (FooObject *)op;
+    PyObject_GC_UnTrack(op);
+    Py_CLEAR(self->x);
+    Py_CLEAR(self->y);
+    PyTypeObject *tp = Py_TYPE(op);
+    tp->tp_free(op);
+    project_release_type(tp);           /* defined in another library */
+}
+static PyObject *make(PyObject *module, PyObject *unused) {
+    FooObject *p = PyObject_GC_New(FooObject, Foo_Type);
+    project_track(p);                   /* defined in another library */
+    return (PyObject *)p;
+}
+static PyTypeObject *Foo_Type;
+static PyMethodDef methods[] = {{"make", make, METH_NOARGS, NULL}, {NULL}};
+static PyType_Slot Foo_slots[] = {{Py_tp_traverse, Foo_traverse}, {Py_tp_clear, Foo_clear}, {Py_tp_dealloc, Foo_dealloc}, {0, 0}};
+static PyType_Spec Foo_spec = {"m.Foo", sizeof(FooObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, Foo_slots};
+static int exec(PyObject *m) { Foo_Type = (PyTypeObject *)PyType_FromModuleAndSpec(m, &Foo_spec, NULL); return 0; }
+` }], { cwd: REPO_ROOT, pythonVersion: V39 });
+  assert.deepEqual(r.findings, []);
+  const said = r.uncertainties.map((u) => u.message).join('\n');
+  assert.match(said, /which members Foo_traverse\(\) visits: it calls PROJECT_VISIT_MEMBERS\(\)/);
+  assert.match(said, /whether Foo_dealloc\(\) releases the type of m\.Foo: it calls project_release_type\(\)/);
+  assert.match(said, /whether m\.Foo allocated in make\(\) is tracked: make\(\) hands it to project_track\(\)/);
+});

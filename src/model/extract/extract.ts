@@ -18,7 +18,7 @@ export const TYPE_CREATORS = new Set([
 export function extractFacts(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
     file, structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
-    typeCreations: [], globals: [], methodTables: [], memberTables: [], macros: [], staticFieldAssignments: [], unknownConditions: [],
+    typeCreations: [], globals: [], methodTables: [], memberTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
   const { ratio, rootIsError } = errorShare(root);
@@ -347,7 +347,15 @@ function extractFunction(node: Node, facts: FileFacts): void {
   facts.functions.push(fn);
 }
 
-function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts, references: Set<string>): void {
+/** Deeper nesting than this (generated code) is not walked: the stack stays bounded whatever the input. */
+const MAX_NESTING = 400;
+
+function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts, references: Set<string>, depth = 0): void {
+  if (depth > MAX_NESTING) {
+    facts.truncatedFunctions.push(fn.name);
+    return;
+  }
+  const walkBodyNested = (child: Node, childCtx: WalkContext) => walkBody(child, childCtx, fn, facts, references, depth + 1);
   switch (node.type) {
     case 'if_statement': {
       const condition = node.childForFieldName('condition');
@@ -371,7 +379,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'while_statement':
     case 'do_statement':
     case 'for_statement': {
-      for (const c of node.namedChildren) if (c) walkBody(c, node.type === 'for_statement' && c === node.childForFieldName('initializer') ? ctx : { ...ctx, inLoop: true }, fn, facts, references);
+      for (const c of node.namedChildren) if (c) walkBodyNested(c, node.type === 'for_statement' && c === node.childForFieldName('initializer') ? ctx : { ...ctx, inLoop: true });
       return;
     }
     case 'binary_expression': {
@@ -414,7 +422,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
       const value = namedNonComment(node)[0];
       if (value) fn.returns.push(normalise(value));
       fn.returnSites.push({ value: value ? normalise(value) : '', afterCalls: fn.calls.length, guard: ctx.conditional ? ctx.guard ?? null : null, line: node.startPosition.row + 1 });
-      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references);
+      for (const c of node.namedChildren) if (c) walkBodyNested(c, ctx);
       return;
     }
     case 'identifier':
@@ -424,14 +432,14 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'string_literal':
       return;
     default:
-      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references);
+      for (const c of node.namedChildren) if (c) walkBodyNested(c, ctx);
   }
 
   function walkChild(child: Node | null, childCtx: WalkContext, isCallee = false): void {
     if (!child) return;
     // A called function name is a call, not a reference; `ptr->fn(...)` still mentions `ptr`.
     if (isCallee && child.type === 'identifier') return;
-    walkBody(child, childCtx, fn, facts, references);
+    walkBodyNested(child, childCtx);
   }
 }
 
