@@ -138,6 +138,8 @@ export interface GlobalFact extends Located {
   typeName: string;
   pointerDepth: number;
   isStatic: boolean;
+  /** `&x` names in its initializer (a table such as `PyType_Spec *specs[] = {&a_spec, &b_spec}`). */
+  addressesInInitializer: string[];
 }
 
 export interface MethodTableFact extends Located {

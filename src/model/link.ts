@@ -338,11 +338,12 @@ function attachCreations(model: Model, index: FactIndex): void {
         continue;
       }
     }
-    // A loop over a local table of specs: `PyType_Spec *specs[] = {&a_spec, &b_spec}; … specs[i] …`.
+    // A loop over a table of specs, local or at file scope: `PyType_Spec *specs[] = {&a_spec, &b_spec}; … specs[i] …`.
     const table = /^(\w+)\[[^\]]*\]$/.exec(c.specExpression)?.[1];
     const fn = c.inFunction ? index.pick(index.functions, c.inFunction, c.file) : null;
     const init = table && fn ? fn.assignments.find((a) => a.target === table && a.value.startsWith('{')) : undefined;
-    const entries = init ? [...init.value.matchAll(/&(\w+)/g)].map((m) => m[1]) : [];
+    const globalTable = table && !init ? index.files.find((f) => f.file === c.file)?.globals.find((g) => g.name === table) : undefined;
+    const entries = init ? [...init.value.matchAll(/&(\w+)/g)].map((m) => m[1]) : globalTable?.addressesInInitializer ?? [];
     const resolved = entries.map((e) => pickType(e, c.file, c.inFunction)).filter((t): t is ExtensionType => !!t);
     if (resolved.length && resolved.length === entries.length) {
       for (const t of resolved) t.creations.push({ ...c, spec: t.cName, storedIn: null });

@@ -289,3 +289,21 @@ static int exec(PyObject *m) { Foo_Type = (PyTypeObject *)PyType_FromModuleAndSp
   assert.match(said, /whether Foo_dealloc\(\) releases the type of m\.Foo: it calls project_release_type\(\)/);
   assert.match(said, /whether m\.Foo allocated in make\(\) is tracked: make\(\) hands it to project_track\(\)/);
 });
+
+test('types created in a loop over a file-level table of specs', async () => {
+  const r = await heapOnly(`
+static PyType_Slot s[] = { {0, NULL} };
+static PyType_Spec a_spec = { "m.A", 0, 0, Py_TPFLAGS_DEFAULT, s };
+static PyType_Spec b_spec = { "m.B", 0, 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, s };
+static PyType_Spec *specs[] = { &a_spec, &b_spec };
+static int exec(PyObject *m) {
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *t = PyType_FromModuleAndSpec(m, specs[i], NULL);
+        if (t == NULL) return -1;
+    }
+    return 0;
+}`);
+  assert.deepEqual(r.model.types.map((t) => `${t.name} ${t.creations.length}`), ['m.A 1', 'm.B 1']);
+  assert.deepEqual(r.findings.map((f) => `${f.type} ${f.rule}`).sort(), ['m.A gc-flag-missing', 'm.B traverse-missing']);
+  assert.deepEqual(r.uncertainties, []);
+});

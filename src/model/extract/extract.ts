@@ -176,7 +176,8 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
       }
     }
     if (inFunction === null) {
-      const g: GlobalFact = { file: facts.file, name, typeName: tn, pointerDepth: info.pointerDepth, isStatic, ...where };
+      const addresses = value?.type === 'initializer_list' ? [...stripWhitespace(value.text).matchAll(/&(\w+)/g)].map((m) => m[1]) : [];
+      const g: GlobalFact = { file: facts.file, name, typeName: tn, pointerDepth: info.pointerDepth, isStatic, addressesInInitializer: addresses, ...where };
       facts.globals.push(g);
     }
   }
