@@ -236,11 +236,22 @@ export function allocationIsTracked(model: Model, site: AllocationSite): Trackin
   return deferred ? { answer: 'unknown', reason: `tracking may be deferred to ${deferred.name}()` } : answer;
 }
 
+const allocatingCache = new WeakMap<Model, Set<FunctionFact>>();
+
+function allocatingFunctions(model: Model): Set<FunctionFact> {
+  let set = allocatingCache.get(model);
+  if (!set) {
+    set = new Set(model.allocations.map((a) => a.function));
+    allocatingCache.set(model, set);
+  }
+  return set;
+}
+
 /** A function that tracks an existing instance of the type (one it did not allocate itself). */
 function deferredTracker(model: Model, site: AllocationSite): FunctionFact | null {
   const structName = site.type.structName;
   if (!structName) return null;
-  const allocating = new Set(model.allocations.map((a) => a.function));
+  const allocating = allocatingFunctions(model);
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
       if (fn === site.function || allocating.has(fn) || !fn.calls.some((c) => TRACKING_CALLS.has(c.callee))) continue;

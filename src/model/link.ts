@@ -38,7 +38,7 @@ export function linkModel(files: FileFacts[], options: LinkOptions): Model {
   markUnfollowedCreations(model, index);
   for (const t of types) resolveBases(t, model, index);
   for (const f of files) for (const def of f.moduleDefs) model.modules.push(moduleFrom(def, index));
-  model.allocations = findAllocations(model, index);
+  model.allocations = findAllocations(model);
   model.uncertainties = dedupe(uncertainties);
   return model;
 }
@@ -536,7 +536,7 @@ const ALLOCATORS: Record<string, { allocator: Allocator; typeArg: number; struct
   PyObject_InitVar: { allocator: 'malloc-init', typeArg: 1, structArg: null },
 };
 
-function findAllocations(model: Model, index: FactIndex): AllocationSite[] {
+function findAllocations(model: Model): AllocationSite[] {
   const sites: AllocationSite[] = [];
   const slotOwners = slotOwnerIndex(model);
   for (const fns of model.functions.values()) {
@@ -565,7 +565,6 @@ function findAllocations(model: Model, index: FactIndex): AllocationSite[] {
       }
     }
   }
-  void index;
   return sites;
 }
 

@@ -140,29 +140,11 @@ const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType
  * once at construction cannot close a new cycle later, so it does not need tp_clear to break one.
  */
 export function isMutableMember(model: Model, t: ExtensionType, m: StructMember): boolean {
-  const constructors = new Set<string>();
-  for (const slot of ['tp_new', 'tp_vectorcall', 'tp_dealloc', 'tp_clear', 'tp_finalize']) {
-    const f = t.slots.get(slot)?.function;
-    if (f) constructors.add(f);
-  }
-  for (const a of model.allocations) if (a.type === t) constructors.add(a.function.name);
-  // What constructors call to fill the instance (Argument Clinic's `_impl`, init helpers) is construction too.
-  for (let depth = 0; depth < 2; depth++) {
-    for (const name of [...constructors]) {
-      for (const fn of model.functions.get(name) ?? []) for (const c of fn.calls) if (/^\w+$/.test(c.callee) && model.functions.has(c.callee)) constructors.add(c.callee);
-    }
-  }
+  const { constructors, writableFields } = constructionFacts(model, t);
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
   // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
-  const table = t.slots.get('tp_members')?.function;
-  if (table) {
-    for (const f of model.files) {
-      for (const mt of f.memberTables) {
-        if (mt.name === table && mt.entries.some((e) => e.field === m.name && e.writable && e.objectType)) return true;
-      }
-    }
-  }
+  if (writableFields.has(m.name)) return true;
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
     && fn.locals.some((l) => structNames.has(l.typeName));
@@ -203,4 +185,40 @@ function memberWrites(model: Model): Map<string, { fn: FunctionFact; baseType: s
   }
   memberWriteCache.set(model, writes);
   return writes;
+}
+
+const constructionCache = new WeakMap<ExtensionType, { constructors: Set<string>; writableFields: Set<string> }>();
+
+/**
+ * Once per type: the functions that build its instances (tp_new, tp_vectorcall, allocation sites and what they
+ * call, plus dealloc/clear/finalize) and the object fields its PyMemberDef table exposes as writable.
+ */
+function constructionFacts(model: Model, t: ExtensionType): { constructors: Set<string>; writableFields: Set<string> } {
+  const cached = constructionCache.get(t);
+  if (cached) return cached;
+  const constructors = new Set<string>();
+  for (const slot of ['tp_new', 'tp_vectorcall', 'tp_dealloc', 'tp_clear', 'tp_finalize']) {
+    const f = t.slots.get(slot)?.function;
+    if (f) constructors.add(f);
+  }
+  for (const a of model.allocations) if (a.type === t) constructors.add(a.function.name);
+  // What constructors call to fill the instance (Argument Clinic's `_impl`, init helpers) is construction too.
+  for (let depth = 0; depth < 2; depth++) {
+    for (const name of [...constructors]) {
+      for (const fn of model.functions.get(name) ?? []) for (const c of fn.calls) if (/^\w+$/.test(c.callee) && model.functions.has(c.callee)) constructors.add(c.callee);
+    }
+  }
+  const writableFields = new Set<string>();
+  const table = t.slots.get('tp_members')?.function;
+  if (table) {
+    for (const f of model.files) {
+      for (const mt of f.memberTables) {
+        if (mt.name !== table) continue;
+        for (const e of mt.entries) if (e.writable && e.objectType) writableFields.add(e.field);
+      }
+    }
+  }
+  const facts = { constructors, writableFields };
+  constructionCache.set(t, facts);
+  return facts;
 }

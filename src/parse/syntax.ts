@@ -25,7 +25,11 @@ export function topLevelItems(root: Node): Node[] {
 }
 
 /** Text of an expression with casts, parentheses and white space removed. */
-export function normalise(node: Node | null | undefined, depth = 0): string {
+export function normalise(node: Node | null | undefined): string {
+  return normaliseAt(node, 0);
+}
+
+function normaliseAt(node: Node | null | undefined, depth: number): string {
   if (!node) return '';
   // Pathological nesting (thousands of parentheses) is kept as plain text rather than recursed into.
   if (depth > 200) return stripWhitespace(node.text);
@@ -63,10 +67,6 @@ export function normalise(node: Node | null | undefined, depth = 0): string {
     default:
       return stripWhitespace(node.text);
   }
-}
-
-function normaliseAt(node: Node | null | undefined, depth: number): string {
-  return normalise(node, depth);
 }
 
 export function stripWhitespace(s: string): string {

@@ -28,7 +28,7 @@ function observations(report: RuntimeReport): Observation[] {
     const noTraverse = SYSTEM_ERROR_NO_TRAVERSE.test(report.importError);
     out.push({
       rule: noTraverse ? 'traverse-missing' : 'runtime-crash', severity: 'error', type: null,
-      message: noTraverse ? `importing ${report.module} fails: ${report.importError}` : `importing ${report.module} fails: ${report.importError}`,
+      message: `importing ${report.module} fails: ${report.importError}`,
     });
     return out;
   }
