@@ -5,6 +5,7 @@ import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read
 import { shimSource } from './parse/shim.js';
 import { withTree } from './parse/parser.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
+import { apiHeaderFiles, apiMacroEnvironment } from './model/capi.js';
 import { extractFacts } from './model/extract/extract.js';
 import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
@@ -43,6 +44,8 @@ export interface AnalysisResult {
   filesAnalysed: number;
   /** Files that could not be parsed or read at all. */
   unparsed: string[];
+  /** CPython's own headers among the inputs (its `Include/`, a venv's headers, pythoncapi_compat.h): the C API. */
+  apiHeaders: string[];
   seconds: number;
 }
 
@@ -77,8 +80,12 @@ export async function analyzePaths(paths: readonly string[], options: AnalyzeOpt
 }
 
 /** Analyses in-memory sources (files already read, or editor buffers). */
-export async function analyzeSources(sources: readonly SourceInput[], options: AnalyzeOptions): Promise<AnalysisResult> {
+export async function analyzeSources(allSources: readonly SourceInput[], options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
+  // The C API's own headers are what the catalogue describes: reading them as extension code would let their
+  // definitions (`typedef struct _object PyObject`, `#define Py_TPFLAGS_HAVE_GC (1UL << 14)`) change the findings.
+  const apiHeaders = apiHeaderFiles(allSources.map((s) => s.file));
+  const sources = apiHeaders.size ? allSources.filter((s) => !apiHeaders.has(s.file)) : allSources;
   const rules = selectedRules(options);
   // A rule that applies from Python X.Y judges the code as compiled for max(oldest supported, X.Y): a visit under
   // `#if PY_VERSION_HEX >= 0x03090000` is there for every version where visiting the type is required.
@@ -113,7 +120,7 @@ export async function analyzeSources(sources: readonly SourceInput[], options: A
   main.model.uncertainties = dedupeUncertainties(main.model.uncertainties);
   return {
     findings: dedupeFindings(findings), model: main.model, problems: main.problems, uncertainties: main.model.uncertainties,
-    filesAnalysed: main.files, unparsed: main.unparsed, seconds: (performance.now() - started) / 1000,
+    filesAnalysed: main.files, unparsed: main.unparsed, apiHeaders: [...apiHeaders], seconds: (performance.now() - started) / 1000,
   };
 }
 
@@ -127,7 +134,7 @@ async function buildModel(
   version: { major: number; minor: number },
   cache: Map<string, { text: string; facts: FileFacts }>,
 ) {
-  const env = macroEnvironmentFor(version, options.defines, options.undefines);
+  const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
   const facts: FileFacts[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];

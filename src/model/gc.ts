@@ -1,7 +1,7 @@
 // Questions about the GC protocol, answered from the model. Every answer can be "unknown", with the reason.
 
 import type { AllocationSite, BaseRef, ExtensionType, FunctionFact, Model } from './model.js';
-import { TRACKING_CALLS, TYPE_VISITING_TRAVERSES } from './builtins.js';
+import { TRACKING_CALLS, TYPE_VISITING_TRAVERSES } from './capi.js';
 
 export type Answer = 'yes' | 'no' | 'unknown';
 

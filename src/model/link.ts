@@ -7,7 +7,7 @@ import type {
 import type {
   AllocationSite, Allocator, BaseRef, ExtensionType, FlagSet, Model, ModuleInfo, SlotValue, Uncertainty,
 } from './model.js';
-import { builtinBase } from './builtins.js';
+import { ALLOCATORS, apiNameExists, builtinBase, isApiTypeName } from './capi.js';
 import { creationsThroughMacros, splitArgs } from './macros.js';
 
 export interface LinkOptions {
@@ -15,7 +15,7 @@ export interface LinkOptions {
 }
 
 export function linkModel(files: FileFacts[], options: LinkOptions): Model {
-  const index = new FactIndex(files);
+  const index = new FactIndex(files, options.pythonVersion);
   const uncertainties: Uncertainty[] = [];
   const types: ExtensionType[] = [];
 
@@ -58,14 +58,17 @@ class FactIndex {
   readonly creations: TypeCreationFact[] = [];
   hasCreatingMacros = false;
 
-  constructor(readonly files: FileFacts[]) {
+  constructor(readonly files: FileFacts[], version: { major: number; minor: number }) {
+    // The C API's own names mean what the catalogue says, whatever an input defines them as; a definition is read
+    // only where the target version lacks the name (a compatibility fallback).
+    const isApi = (name: string) => apiNameExists(name, version) === true;
     for (const f of files) {
       // A function read only partly (nesting too deep) is left out: what it does is unknown, not absent.
       const truncated = new Set(f.truncatedFunctions);
-      for (const fn of f.functions) if (!truncated.has(fn.name)) push(this.functions, fn.name, fn);
-      for (const m of f.macros) push(this.macros, m.name, m);
-      for (const s of f.structs) for (const n of s.names) push(this.structs, n, s);
-      for (const t of f.typedefs) if (t.alias !== t.target && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });
+      for (const fn of f.functions) if (!truncated.has(fn.name) && !isApi(fn.name)) push(this.functions, fn.name, fn);
+      for (const m of f.macros) if (!isApi(m.name)) push(this.macros, m.name, m);
+      for (const s of f.structs) for (const n of s.names) if (!isApiTypeName(n)) push(this.structs, n, s);
+      for (const t of f.typedefs) if (t.alias !== t.target && !isApiTypeName(t.alias) && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });
       for (const a of f.slotArrays) push(this.slotArrays, a.name, a);
       for (const fn of f.functions) {
         for (const a of fn.assignments) {
@@ -520,21 +523,6 @@ function moduleFrom(def: ModuleInfo['def'], index: FactIndex): ModuleInfo {
 
 // ---------------------------------------------------------------------------------------------------------------
 // allocations
-
-const ALLOCATORS: Record<string, { allocator: Allocator; typeArg: number; structArg: number | null }> = {
-  PyObject_GC_New: { allocator: 'gc-new', typeArg: 1, structArg: 0 },
-  PyObject_GC_NewVar: { allocator: 'gc-new', typeArg: 1, structArg: 0 },
-  _PyObject_GC_New: { allocator: 'gc-new', typeArg: 0, structArg: null },
-  _PyObject_GC_NewVar: { allocator: 'gc-new', typeArg: 0, structArg: null },
-  PyObject_New: { allocator: 'new', typeArg: 1, structArg: 0 },
-  PyObject_NewVar: { allocator: 'new', typeArg: 1, structArg: 0 },
-  _PyObject_New: { allocator: 'new', typeArg: 0, structArg: null },
-  _PyObject_NewVar: { allocator: 'new', typeArg: 0, structArg: null },
-  PyType_GenericAlloc: { allocator: 'generic-alloc', typeArg: 0, structArg: null },
-  PyType_GenericNew: { allocator: 'generic-alloc', typeArg: 0, structArg: null },
-  PyObject_Init: { allocator: 'malloc-init', typeArg: 1, structArg: null },
-  PyObject_InitVar: { allocator: 'malloc-init', typeArg: 1, structArg: null },
-};
 
 function findAllocations(model: Model): AllocationSite[] {
   const sites: AllocationSite[] = [];

@@ -4,12 +4,7 @@
 
 import type { FunctionFact, MacroFact, TypeCreationFact } from './facts.js';
 
-const CREATOR_ARGS: Record<string, { spec: number; bases: number | null; module: number | null }> = {
-  PyType_FromSpec: { spec: 0, bases: null, module: null },
-  PyType_FromSpecWithBases: { spec: 0, bases: 1, module: null },
-  PyType_FromModuleAndSpec: { spec: 1, bases: 2, module: 0 },
-  PyType_FromMetaclass: { spec: 2, bases: 3, module: 1 },
-};
+import { TYPE_CREATORS as CREATOR_ARGS } from './capi.js';
 
 export function creationsThroughMacros(
   functions: Iterable<FunctionFact>,

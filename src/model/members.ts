@@ -1,7 +1,7 @@
 // Which members of an instance struct hold object references.
 
 import type { ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
-import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES } from './builtins.js';
+import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES } from './capi.js';
 
 export interface MemberAnswer {
   /** False when the instance struct (or part of it) is not in the analysed code. */

@@ -2,7 +2,7 @@
 
 import type { FunctionFact, Model, ModuleInfo, StructMember } from './model.js';
 import type { GlobalFact } from './facts.js';
-import { PY_OBJECT_TYPES } from './builtins.js';
+import { PY_OBJECT_TYPES } from './capi.js';
 import { findFunction } from './gc.js';
 import { isObjectMember, markedBorrowed } from './members.js';
 

@@ -69,7 +69,11 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
         case 'ifdef':
         case 'ifndef': {
           const frame: Frame = { parentActive: active, active: false, decided: false };
-          if (active) {
+          if (active && name === 'ifndef' && isIncludeGuard(body, lines, j + 1)) {
+            // `#ifndef FOO_H` / `#define FOO_H`: an include guard, seen once per file, so its body is always in.
+            frame.active = true;
+            frame.decided = true;
+          } else if (active) {
             const v = evaluate(name);
             frame.active = v === undefined ? true : v !== 0n;
             frame.decided = frame.active;
@@ -130,6 +134,19 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
     i = j;
   }
   return { text: out.join(''), unknownConditions };
+}
+
+/** The next non-blank line after `#ifndef NAME` defines NAME: an include guard. */
+function isIncludeGuard(body: string, lines: readonly string[], from: number): boolean {
+  const name = body.split(/\s+/)[0];
+  if (!name || !/^\w+$/.test(name)) return false;
+  for (let k = from; k < lines.length && k < from + 20; k++) {
+    const text = stripComments(lines[k]).trim();
+    if (!text) continue;
+    const m = /^#\s*define\s+(\w+)/.exec(text);
+    return !!m && m[1] === name;
+  }
+  return false;
 }
 
 function splitLinesKeepingEnds(s: string): string[] {
@@ -235,6 +252,7 @@ class ExprParser {
     private readonly undefinedSet: ReadonlySet<string>,
     private readonly unknownMacros: string[],
     private readonly depth: number,
+    private readonly expanding: ReadonlySet<string> = new Set(),
   ) {}
 
   parseConditional(): Tri {
@@ -308,10 +326,11 @@ class ExprParser {
       if (this.defined.has(t)) {
         const value = this.defined.get(t) ?? '';
         if (value === '' ) return 0n;
-        if (this.depth > 8) return undefined;
+        // A macro that expands to itself (directly or through others) has no value.
+        if (this.expanding.has(t) || this.depth > 200) return undefined;
         try {
           const tokens = tokenize(value);
-          const sub = new ExprParser(tokens, this.defined, this.undefinedSet, this.unknownMacros, this.depth + 1);
+          const sub = new ExprParser(tokens, this.defined, this.undefinedSet, this.unknownMacros, this.depth + 1, new Set([...this.expanding, t]));
           const v = sub.parseConditional();
           return sub.pos === tokens.length ? v : undefined;
         } catch {
@@ -373,23 +392,34 @@ function applyBinary(op: string, a: Tri, b: Tri): Tri {
   return undefined;
 }
 
-/** The macro environment of a build for the given Python version on Linux, plus the user's own definitions. */
+/**
+ * The macro environment of a build for the given Python version on Linux, plus the user's own definitions.
+ * `api` says which C-API macros exist for that version (from the model's C-API catalogue), so that
+ * `#ifndef Py_TPFLAGS_IMMUTABLETYPE` compatibility fallbacks read as they compile for the target.
+ */
 export function macroEnvironmentFor(
   pythonVersion: { major: number; minor: number },
   userDefines: ReadonlyMap<string, string> = new Map(),
   userUndefines: ReadonlySet<string> = new Set(),
+  api: { defined: ReadonlyMap<string, string>; undefined: ReadonlySet<string> } = { defined: new Map(), undefined: new Set() },
 ): MacroEnvironment {
-  const hex = (pythonVersion.major << 24) | (pythonVersion.minor << 16);
+  // The final release of X.Y: `#if PY_VERSION_HEX >= 0x030900A4` (an alpha of 3.9) holds for a 3.9 target.
+  const hex = ((pythonVersion.major << 24) | (pythonVersion.minor << 16) | 0xF0) >>> 0;
   const defined = new Map<string, string>([
+    ...api.defined,
     ['PY_VERSION_HEX', `0x${hex.toString(16).padStart(8, '0')}`],
     ['PY_MAJOR_VERSION', String(pythonVersion.major)],
     ['PY_MINOR_VERSION', String(pythonVersion.minor)],
+    ['PY_MICRO_VERSION', '0'],
+    ['PY_RELEASE_LEVEL', '0xF'],
+    ['PY_RELEASE_LEVEL_FINAL', '0xF'],
     ['__linux__', '1'],
     ['__GNUC__', '12'],
     ['__STDC__', '1'],
     ['__STDC_VERSION__', '201112L'],
   ]);
   const undefinedSet = new Set<string>([
+    ...api.undefined,
     'Py_LIMITED_API', 'Py_GIL_DISABLED', 'MS_WINDOWS', '_WIN32', '_WIN64', '_MSC_VER', '__APPLE__', '__cplusplus',
     'Py_DEBUG', 'Py_TRACE_REFS', 'PYPY_VERSION', '__CYGWIN__', '__MINGW32__', 'Py_REF_DEBUG',
   ]);

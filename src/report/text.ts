@@ -26,6 +26,7 @@ export function formatDiagnostics(result: AnalysisResult, options: TextOptions):
     lines.push(`capi-gc: ${p.file}: ${p.message}`);
   }
   const quiet = result.problems.filter((p) => p.quiet).length;
+  if (result.apiHeaders.length) lines.push(`capi-gc: ${result.apiHeaders.length} header(s) of the C API itself (CPython's Include/, pythoncapi_compat.h) were read as the C API, not as extension code`);
   if (quiet && !options.verbose) lines.push(`capi-gc: ${quiet} large file(s) with no type, module or GC code were skipped (--verbose lists them)`);
   const u = result.uncertainties;
   const conditions = result.model.files.reduce((n, f) => n + f.unknownConditions.length, 0);

@@ -1,7 +1,7 @@
 import type { Model } from '../model/model.js';
 import type { Report, Rule } from './rule.js';
 import { describeBase, displayName, isGcType, traverseOf, traverseVisitsType } from '../model/gc.js';
-import { TYPE_VISITING_TRAVERSES } from '../model/builtins.js';
+import { TYPE_VISITING_TRAVERSES } from '../model/capi.js';
 
 export const traverseTypeNotVisited: Rule = {
   id: 'traverse-type-not-visited',

@@ -10,10 +10,8 @@ import {
 } from '../../parse/syntax.js';
 import { valueFact } from './values.js';
 import { STATIC_TYPE_FIELDS, MODULE_DEF_FIELDS, SPEC_FIELDS } from './layouts.js';
+import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
-export const TYPE_CREATORS = new Set([
-  'PyType_FromSpec', 'PyType_FromSpecWithBases', 'PyType_FromModuleAndSpec', 'PyType_FromMetaclass',
-]);
 
 export function extractFacts(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
@@ -478,17 +476,12 @@ function recordCall(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileF
     ...position(node),
   };
   fn.calls.push(call);
-  if (TYPE_CREATORS.has(callee)) {
+  if (isTypeCreator(callee)) {
     const args = call.args;
-    let specArg = '';
-    let bases: string | null = null;
-    let module: string | null = null;
-    switch (callee) {
-      case 'PyType_FromSpec': specArg = args[0] ?? ''; break;
-      case 'PyType_FromSpecWithBases': specArg = args[0] ?? ''; bases = args[1] ?? null; break;
-      case 'PyType_FromModuleAndSpec': module = args[0] ?? null; specArg = args[1] ?? ''; bases = args[2] ?? null; break;
-      case 'PyType_FromMetaclass': module = args[1] ?? null; specArg = args[2] ?? ''; bases = args[3] ?? null; break;
-    }
+    const layout = TYPE_CREATORS[callee];
+    const specArg = args[layout.spec] ?? '';
+    let bases: string | null = layout.bases === null ? null : args[layout.bases] ?? null;
+    const module: string | null = layout.module === null ? null : args[layout.module] ?? null;
     if (bases === 'NULL' || bases === '0') bases = null;
     facts.typeCreations.push({
       file: facts.file, creator: callee, specExpression: specArg,
