@@ -58,7 +58,9 @@ export function discoverFiles(paths: readonly string[], options: DiscoveryOption
       addFile(abs, given);
     } else if (stats.isDirectory()) {
       const before = files.length;
-      walkDirectory(abs, abs, gitignoreChain(abs));
+      // A folder named explicitly is searched even when a .gitignore above it ignores it (a venv's include/,
+      // pyenv's versions/): the user asked for it. Rules inside it still apply.
+      walkDirectory(abs, abs, gitignoreChain(abs).filter((g) => !isIgnored(abs, true, [g])));
       if (files.length === before) problems.push({ path: given, message: 'no .c or .h files found' });
     } else {
       problems.push({ path: given, message: 'not a regular file or directory' });
