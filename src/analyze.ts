@@ -3,16 +3,17 @@
 import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { shimSource } from './parse/shim.js';
-import { withTree } from './parse/parser.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment } from './model/capi.js';
-import { extractFacts } from './model/extract/extract.js';
+import { createExtractor, type Extractor } from './pool/extractor.js';
+import { plainReason } from './pool/pool.js';
 import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
 import type { Model, Uncertainty } from './model/model.js';
 import { ALL_RULES } from './rules/index.js';
 import { ruleAppliesTo, type Finding, type Rule, type RuleContext } from './rules/rule.js';
 import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
+import { isKnownRuleId, unknownRuleMessage } from './rules/ids.js';
 
 export interface AnalyzeOptions {
   cwd: string;
@@ -25,6 +26,10 @@ export interface AnalyzeOptions {
   /** Rule ids to run (all when empty). */
   select?: readonly string[];
   read?: ReadOptions;
+  /** Worker threads for parsing (0: this thread); default: this thread for small runs, else one per core. */
+  jobs?: number;
+  /** Seconds one file may take to parse before it is reported as not analysed. */
+  fileTimeoutSeconds?: number;
 }
 
 export interface FileProblem {
@@ -34,6 +39,12 @@ export interface FileProblem {
   quiet?: boolean;
   /** A path the user named does not exist: the run fails with exit code 2 (the other paths are still analysed). */
   fatal?: boolean;
+  /** Input the user gave that could not be analysed (unreadable, binary, too large, the parser failed). */
+  notAnalysed?: boolean;
+  /** How the file was decoded, when not plain UTF-8: said once in the summary, listed with --verbose. */
+  encoding?: boolean;
+  /** Internal detail (a stack), shown only with --verbose. */
+  detail?: string;
 }
 
 export interface AnalysisResult {
@@ -57,17 +68,17 @@ export interface SourceInput {
 export async function analyzePaths(paths: readonly string[], options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
   const { files, problems: discoveryProblems } = discoverFiles(paths, { cwd: options.cwd, exclude: options.exclude });
-  const problems: FileProblem[] = discoveryProblems.map((p: DiscoveryProblem) => ({ file: p.path, message: p.message, fatal: p.fatal }));
+  const problems: FileProblem[] = discoveryProblems.map((p: DiscoveryProblem) => ({ file: p.path, message: p.message, fatal: p.fatal, notAnalysed: !p.fatal && !p.informational }));
   const unparsed: string[] = [];
   const sources: SourceInput[] = [];
   for (const f of files) {
     const r = readSource(f.path, options.read ?? DEFAULT_READ_OPTIONS);
     if (!r.ok) {
-      problems.push({ file: f.display, message: r.reason, quiet: r.skippedQuietly });
+      problems.push({ file: f.display, message: r.reason, quiet: r.skippedQuietly, notAnalysed: !r.skippedQuietly });
       if (!r.skippedQuietly) unparsed.push(f.display);
       continue;
     }
-    if (r.encodingNote) problems.push({ file: f.display, message: r.encodingNote });
+    if (r.encodingNote) problems.push({ file: f.display, message: r.encodingNote, quiet: true, encoding: true });
     sources.push({ file: f.display, text: r.text });
   }
   const result = await analyzeSources(sources, options);
@@ -100,26 +111,37 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
     byVersion.get(key)!.rules.push(rule);
   }
   const suppressions = new Map<string, Suppressions>();
+  const suppressionProblems: FileProblem[] = [];
   for (const source of sources) {
     const found = suppressionsIn(source.text);
-    if (found.size) suppressions.set(source.file, found);
+    if (!found.size) continue;
+    suppressions.set(source.file, found);
+    for (const [line, ids] of found) {
+      if (ids === 'all') continue;
+      for (const id of ids) if (!isKnownRuleId(id)) suppressionProblems.push({ file: source.file, message: `line ${line}: capi-gc: ignore[…] names an ${unknownRuleMessage(id)}; it suppresses nothing` });
+    }
   }
   const findings: Finding[] = [];
   let primary: { model: Model; problems: FileProblem[]; unparsed: string[]; files: number } | null = null;
   // Facts of a file whose text preprocesses the same for two versions are extracted once.
-  const cache = new Map<string, { text: string; facts: FileFacts }>();
+  const cache = new Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
+  const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
+  try {
   for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
     if (key !== oldestKey && !versionRules.length) continue;
-    const built = await buildModel(sources, options, version, cache);
+    const built = await buildModel(sources, options, version, cache, extractor);
     if (key === oldestKey) primary = built;
     const undecided = (file: string, line: number, message: string) => primary!.model.uncertainties.push({ file, line, message });
     findings.push(...runRules(built.model, versionRules, suppressions, primary!.problems, { oldest: primary!.model, undecided }));
+  }
+  } finally {
+    await extractor.close();
   }
   sortFindings(findings);
   const main = primary!;
   main.model.uncertainties = dedupeUncertainties(main.model.uncertainties);
   return {
-    findings: dedupeFindings(findings), model: main.model, problems: main.problems, uncertainties: main.model.uncertainties,
+    findings: dedupeFindings(findings), model: main.model, problems: [...main.problems, ...suppressionProblems], uncertainties: main.model.uncertainties,
     filesAnalysed: main.files, unparsed: main.unparsed, apiHeaders: [...apiHeaders], seconds: (performance.now() - started) / 1000,
   };
 }
@@ -132,32 +154,50 @@ async function buildModel(
   sources: readonly SourceInput[],
   options: AnalyzeOptions,
   version: { major: number; minor: number },
-  cache: Map<string, { text: string; facts: FileFacts }>,
+  cache: Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
+  extractor: Extractor,
 ) {
   const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
-  const facts: FileFacts[] = [];
+  const slots: (FileFacts | null)[] = new Array(sources.length).fill(null);
+  const shimmed: { index: number; file: string; text: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];
-  for (const source of sources) {
+  sources.forEach((source, index) => {
     try {
       const shim = shimSource(source.text, env);
+      for (const note of shim.notes) problems.push({ file: source.file, message: `line ${note.line}: ${note.message}` });
       const cached = cache.get(source.file);
       if (cached && cached.text === shim.text) {
-        facts.push(cached.facts);
-        continue;
-      }
-      const fileFacts = await withTree(shim.text, (tree) => extractFacts(source.file, tree.rootNode));
-      fileFacts.unknownConditions = shim.unknownConditions;
-      cache.set(source.file, { text: shim.text, facts: fileFacts });
-      facts.push(fileFacts);
-      if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
-        problems.push({ file: source.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
-      }
+        // The same text for another version: the same facts, or the same failure, without parsing again.
+        if (cached.facts) slots[index] = cached.facts;
+        else {
+          problems.push({ file: source.file, message: `not analysed: ${cached.failure?.reason}`, detail: cached.failure?.detail, notAnalysed: true });
+          unparsed.push(source.file);
+        }
+      } else shimmed.push({ index, file: source.file, text: shim.text, unknownConditions: shim.unknownConditions });
     } catch (error) {
-      problems.push({ file: source.file, message: `could not be analysed: ${(error as Error).message}` });
+      problems.push({ file: source.file, message: `not analysed: ${plainReason((error as Error).message)}`, detail: (error as Error).stack, notAnalysed: true });
       unparsed.push(source.file);
     }
-  }
+  });
+  const outcomes = await extractor.extractAll(shimmed);
+  shimmed.forEach((job, i) => {
+    const outcome = outcomes[i];
+    if (!outcome.ok) {
+      cache.set(job.file, { text: job.text, facts: null, failure: { reason: outcome.reason, detail: outcome.detail } });
+      problems.push({ file: job.file, message: `not analysed: ${outcome.reason}`, detail: outcome.detail, notAnalysed: true });
+      unparsed.push(job.file);
+      return;
+    }
+    const fileFacts = outcome.facts;
+    fileFacts.unknownConditions = job.unknownConditions;
+    cache.set(job.file, { text: job.text, facts: fileFacts });
+    slots[job.index] = fileFacts;
+    if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
+      problems.push({ file: job.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
+    }
+  });
+  const facts = slots.filter((f): f is FileFacts => f !== null);
   return { model: linkModel(facts, { pythonVersion: version }), problems, unparsed, files: facts.length };
 }
 

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
 
 export interface FileConfig {
   path: string | null;
@@ -32,11 +33,16 @@ export function findPyproject(start: string): string | null {
   return null;
 }
 
-export function loadConfig(path: string | null): FileConfig {
-  if (!path) return { path: null };
+export function loadConfig(path: string | null, start?: string): FileConfig {
+  if (!path) {
+    const legacy = start ? findLegacy(start) : null;
+    return legacy ? { path: null, pythonVersion: legacy.version, pythonVersionSource: legacy.source } : { path: null };
+  }
   let doc: Record<string, unknown>;
+  let text: string;
   try {
-    doc = parseToml(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
+    doc = parseToml(text) as Record<string, unknown>;
   } catch (error) {
     throw new ConfigError(`${path}: cannot read configuration: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -50,8 +56,20 @@ export function loadConfig(path: string | null): FileConfig {
       config.pythonVersionSource = `requires-python "${requires}" in ${path}`;
     }
   }
+  if (!config.pythonVersion) {
+    const legacy = legacyPythonRequires(dirname(path));
+    if (legacy) {
+      config.pythonVersion = legacy.version;
+      config.pythonVersionSource = legacy.source;
+    }
+  }
   const tool = (doc.tool as Record<string, unknown> | undefined)?.['capi-gc'] as Record<string, unknown> | undefined;
   if (!tool) return config;
+  for (const key of ['select', 'ignore']) {
+    const ids = tool[key];
+    if (!Array.isArray(ids)) continue;
+    for (const id of ids) if (typeof id === 'string' && !isKnownRuleId(id)) throw new ConfigError(`${path}: [tool.capi-gc] ${key}: ${unknownRuleMessage(id)}`);
+  }
   const known = new Set(['python-version', 'ignore', 'select', 'exclude', 'define', 'undefine', 'fail-on', 'verify']);
   for (const key of Object.keys(tool)) {
     if (!known.has(key)) throw new ConfigError(`${path}: [tool.capi-gc] has an unknown key "${key}" (known: ${[...known].join(', ')})`);
@@ -63,8 +81,14 @@ export function loadConfig(path: string | null): FileConfig {
     return v as string[];
   };
   if (tool['python-version'] !== undefined) {
-    const v = parsePythonVersion(String(tool['python-version']));
-    if (!v) throw new ConfigError(`${path}: [tool.capi-gc] python-version must look like "3.9"`);
+    const raw = tool['python-version'];
+    if (typeof raw !== 'string') {
+      // TOML reads `3.10` as the number 3.1: only a string says which version was meant.
+      const written = /^\s*python-version\s*=\s*([^\s#]+)/m.exec(text)?.[1] ?? String(raw);
+      throw new ConfigError(`${path}: [tool.capi-gc] python-version = ${written} is a TOML number, not a version (3.10 would be read as 3.1): write it as a string, python-version = "${written}"`);
+    }
+    const v = parsePythonVersion(raw);
+    if (typeof v === 'string') throw new ConfigError(`${path}: [tool.capi-gc] python-version ${v}`);
     config.pythonVersion = v;
     config.pythonVersionSource = `python-version in ${path}`;
   }
@@ -82,9 +106,60 @@ export function loadConfig(path: string | null): FileConfig {
   return config;
 }
 
-export function parsePythonVersion(s: string): { major: number; minor: number } | null {
+/** Oldest and newest Python versions whose C API capi-gc describes. */
+export const SUPPORTED_VERSIONS = { oldest: { major: 3, minor: 6 }, newest: { major: 3, minor: 15 } };
+
+/** `"3.10"` → 3.10; otherwise what is wrong with it, to follow the option's name in a message. */
+export function parsePythonVersion(s: string): { major: number; minor: number } | string {
   const m = /^(\d+)\.(\d+)$/.exec(s.trim());
-  return m ? { major: Number(m[1]), minor: Number(m[2]) } : null;
+  if (!m) return `must look like "3.9", not "${s}"`;
+  const v = { major: Number(m[1]), minor: Number(m[2]) };
+  const { oldest, newest } = SUPPORTED_VERSIONS;
+  const key = (x: { major: number; minor: number }) => x.major * 100 + x.minor;
+  if (key(v) < key(oldest) || key(v) > key(newest) || m[2].length > 2) {
+    return `must be a Python version from ${oldest.major}.${oldest.minor} to ${newest.major}.${newest.minor}, not "${s}"`;
+  }
+  return v;
+}
+
+/**
+ * `python_requires` from setup.cfg (`[options]`) or the literal `python_requires=">=3.9"` in setup.py, for
+ * projects whose pyproject.toml (if any) has no requires-python.
+ */
+export function legacyPythonRequires(dir: string): { version: { major: number; minor: number }; source: string } | null {
+  const cfg = join(dir, 'setup.cfg');
+  if (existsSync(cfg)) {
+    const m = /^\s*python_requires\s*=\s*(.+)$/m.exec(readText(cfg));
+    const v = m ? oldestFromRequiresPython(m[1].trim().replace(/^["']|["']$/g, '')) : null;
+    if (v) return { version: v, source: `python_requires "${m![1].trim()}" in ${cfg}` };
+  }
+  const py = join(dir, 'setup.py');
+  if (existsSync(py)) {
+    const m = /python_requires\s*=\s*(['"])([^'"]+)\1/.exec(readText(py));
+    const v = m ? oldestFromRequiresPython(m[2]) : null;
+    if (v) return { version: v, source: `python_requires "${m![2]}" in ${py}` };
+  }
+  return null;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function findLegacy(start: string): ReturnType<typeof legacyPythonRequires> {
+  let dir = resolve(start);
+  for (let i = 0; i < 64; i++) {
+    const found = legacyPythonRequires(dir);
+    if (found) return found;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+  return null;
 }
 
 /** `>=3.9`, `>=3.9,<4`, `~=3.10`, `>3.8` → the oldest minor version allowed. */

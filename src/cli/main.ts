@@ -10,6 +10,7 @@ import { annotateFindings, runtimeFindings } from '../runtime/findings.js';
 import { RUNTIME_RULES } from '../runtime/rules.js';
 import { displayPath } from '../files/discover.js';
 import { ALL_RULES, findRule } from '../rules/index.js';
+import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
 import { TOOL_VERSION } from '../version.js';
@@ -40,6 +41,11 @@ options:
   --max-file-size BYTES     files larger than this are skipped (default: 4194304)
   --verbose                 list everything that could not be decided or read
   --exit-zero               exit 0 even when findings are reported (2 still means failure)
+  --keep-going              when some input could not be analysed, exit with the findings' code
+                            instead of 2 (what was not analysed is still listed)
+  --jobs N                  worker threads that parse files (default: one per core; 0: none)
+  --file-timeout SECONDS    time one file may take to parse before it is reported as not analysed
+                            (default: 30 plus 2 per MB)
   --verify                  also import the built module (--module) with --python and say, for each
                             finding, whether the interpreter confirms it (runs the extension's code)
   --python PYTHON           interpreter for --verify / verify
@@ -51,7 +57,8 @@ options:
   --no-color                plain text output
   --version, --help
 
-exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or internal failure`;
+exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or internal failure,
+            or some input could not be analysed (unless --keep-going)`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -104,6 +111,9 @@ async function checkCommand(args: string[]): Promise<number> {
         'max-file-size': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         'exit-zero': { type: 'boolean', default: false },
+        'keep-going': { type: 'boolean', default: false },
+        jobs: { type: 'string' },
+        'file-timeout': { type: 'string' },
         verify: { type: 'boolean', default: false },
         python: { type: 'string' },
         module: { type: 'string' },
@@ -127,7 +137,7 @@ async function checkCommand(args: string[]): Promise<number> {
   const paths = positionals.length ? positionals : ['.'];
   let config;
   try {
-    config = loadConfig(values.config ?? findPyproject(paths[0] ?? cwd));
+    config = loadConfig(values.config ?? findPyproject(paths[0] ?? cwd), paths[0] ?? cwd);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`capi-gc: ${error.message}\n`);
@@ -142,19 +152,24 @@ async function checkCommand(args: string[]): Promise<number> {
   let pythonVersion = config.pythonVersion ?? DEFAULT_PYTHON;
   if (values['python-version']) {
     const v = parsePythonVersion(values['python-version']);
-    if (!v) return usageError(`--python-version must look like 3.9, not "${values['python-version']}"`);
+    if (typeof v === 'string') return usageError(`--python-version ${v}`);
     pythonVersion = v;
   }
   const split = (xs: string[] | undefined) => (xs ?? []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
   const select = [...split(values.select), ...(config.select ?? [])];
   const ignore = [...split(values.ignore), ...(config.ignore ?? [])];
   for (const id of [...select, ...ignore]) {
-    if (!findRule(id)) return usageError(`unknown rule "${id}" (\`capi-gc rules\` lists them)`);
+    if (!isKnownRuleId(id)) return usageError(unknownRuleMessage(id));
   }
   const defines = new Map<string, string>();
   for (const d of [...(config.define ?? []), ...(values.define ?? [])]) {
     const eq = d.indexOf('=');
-    defines.set(eq < 0 ? d : d.slice(0, eq), eq < 0 ? '1' : d.slice(eq + 1));
+    const name = (eq < 0 ? d : d.slice(0, eq)).trim();
+    if (!/^[A-Za-z_]\w*$/.test(name)) return usageError(`--define needs a macro name (NAME or NAME=VALUE), not "${d}"`);
+    defines.set(name, eq < 0 ? '1' : d.slice(eq + 1));
+  }
+  for (const u of [...(config.undefine ?? []), ...(values.undefine ?? [])]) {
+    if (!/^[A-Za-z_]\w*$/.test(u.trim())) return usageError(`--undefine needs a macro name, not "${u}"`);
   }
   const undefines = new Set([...(config.undefine ?? []), ...(values.undefine ?? [])]);
   let maxBytes = 4 * 1024 * 1024;
@@ -162,10 +177,21 @@ async function checkCommand(args: string[]): Promise<number> {
     maxBytes = Number(values['max-file-size']);
     if (!Number.isFinite(maxBytes) || maxBytes <= 0) return usageError('--max-file-size must be a positive number of bytes');
   }
+  let jobs: number | undefined;
+  if (values.jobs !== undefined) {
+    jobs = Number(values.jobs);
+    if (!Number.isInteger(jobs) || jobs < 0) return usageError('--jobs must be a whole number of worker threads (0 parses in the main thread)');
+  }
+  let fileTimeoutSeconds: number | undefined;
+  if (values['file-timeout'] !== undefined) {
+    fileTimeoutSeconds = Number(values['file-timeout']);
+    if (!Number.isFinite(fileTimeoutSeconds) || fileTimeoutSeconds <= 0) return usageError('--file-timeout must be a positive number of seconds');
+  }
   const result = await analyzePaths(paths, {
     cwd, pythonVersion, defines, undefines, select, ignore,
     exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
     read: { maxBytes, largeFileBytes: 256 * 1024 },
+    jobs, fileTimeoutSeconds,
   });
   if (values.verify) {
     // Running the user's extension is explicit: only with --verify, and only with an interpreter and a module named.
@@ -180,6 +206,8 @@ async function checkCommand(args: string[]): Promise<number> {
   else process.stdout.write(formatFindings(result, { verbose: values.verbose, color }));
   process.stderr.write(formatDiagnostics(result, { verbose: values.verbose, color: false }));
   if (result.problems.some((p) => p.fatal)) return 2;
+  // A run that skipped input the user gave did not check it: CI must not go green on it.
+  if (!values['keep-going'] && result.problems.some((p) => p.notAnalysed)) return 2;
   if (values['exit-zero']) return 0;
   const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
   return result.findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;

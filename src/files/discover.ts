@@ -16,6 +16,8 @@ export interface DiscoveryProblem {
   message: string;
   /** The user named a path that cannot be used at all. */
   fatal?: boolean;
+  /** Only information: nothing the user gave went unanalysed (a folder with no C files in it). */
+  informational?: boolean;
 }
 
 export interface DiscoveryOptions {
@@ -61,7 +63,7 @@ export function discoverFiles(paths: readonly string[], options: DiscoveryOption
       // A folder named explicitly is searched even when a .gitignore above it ignores it (a venv's include/,
       // pyenv's versions/): the user asked for it. Rules inside it still apply.
       walkDirectory(abs, abs, gitignoreChain(abs).filter((g) => !isIgnored(abs, true, [g])));
-      if (files.length === before) problems.push({ path: given, message: 'no .c or .h files found' });
+      if (files.length === before) problems.push({ path: given, message: 'no .c or .h files found', informational: true });
     } else {
       problems.push({ path: given, message: 'not a regular file or directory' });
     }

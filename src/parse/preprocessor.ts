@@ -15,6 +15,8 @@ export interface PreprocessResult {
   text: string;
   /** Conditions that depended on macros the configuration did not know, with the line of the directive. */
   unknownConditions: { line: number; condition: string; macros: string[] }[];
+  /** Malformed input the analysis worked around (an unterminated comment, an #if with no #endif). */
+  notes: { line: number; message: string }[];
 }
 
 type Tri = bigint | undefined; // undefined = unknown
@@ -24,6 +26,8 @@ interface Frame {
   active: boolean;
   /** Some branch of this conditional was already chosen (or may have been, for unknown conditions). */
   decided: boolean;
+  line: number;
+  sawElse: boolean;
 }
 
 const DIRECTIVE = /^[ \t]*#[ \t]*(\w+)?/;
@@ -35,15 +39,20 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
   const localDefined = new Map(env.defined);
   const localUndefined = new Set(env.undefined);
   const unknownConditions: PreprocessResult['unknownConditions'] = [];
+  const notes: PreprocessResult['notes'] = [];
   let active = true;
   let inBlockComment = false;
+  /** Where the open block comment started: output line index and column. */
+  let commentStart: { line: number; column: number } | null = null;
 
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const m = inBlockComment ? null : DIRECTIVE.exec(line);
     if (!m) {
       out.push(active ? line : blank(line));
-      inBlockComment = updateBlockComment(line, inBlockComment);
+      const state = scanBlockComments(line, inBlockComment);
+      inBlockComment = state.inComment;
+      if (inBlockComment && state.openedAt >= 0) commentStart = { line: out.length - 1, column: state.openedAt };
       continue;
     }
     // Gather continuation lines of the directive.
@@ -68,7 +77,7 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
         case 'if':
         case 'ifdef':
         case 'ifndef': {
-          const frame: Frame = { parentActive: active, active: false, decided: false };
+          const frame: Frame = { parentActive: active, active: false, decided: false, line: lineNo, sawElse: false };
           if (active && name === 'ifndef' && isIncludeGuard(body, lines, j + 1)) {
             // `#ifndef FOO_H` / `#define FOO_H`: an include guard, seen once per file, so its body is always in.
             frame.active = true;
@@ -86,7 +95,16 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
         case 'elifdef':
         case 'elifndef': {
           const frame = stack[stack.length - 1];
-          if (!frame) break;
+          if (!frame) {
+            notes.push({ line: lineNo, message: `#${name} without #if: ignored` });
+            break;
+          }
+          if (frame.sawElse) {
+            notes.push({ line: lineNo, message: `#${name} after #else (the #if is on line ${frame.line}): its branch was left out` });
+            frame.active = false;
+            active = false;
+            break;
+          }
           if (!frame.parentActive || frame.decided) {
             frame.active = false;
           } else {
@@ -99,7 +117,17 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
         }
         case 'else': {
           const frame = stack[stack.length - 1];
-          if (!frame) break;
+          if (!frame) {
+            notes.push({ line: lineNo, message: '#else without #if: ignored' });
+            break;
+          }
+          if (frame.sawElse) {
+            notes.push({ line: lineNo, message: `a second #else for the #if on line ${frame.line}: its branch was left out` });
+            frame.active = false;
+            active = false;
+            break;
+          }
+          frame.sawElse = true;
           frame.active = frame.parentActive && !frame.decided;
           frame.decided = true;
           active = frame.active;
@@ -107,6 +135,7 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
         }
         case 'endif': {
           const frame = stack.pop();
+          if (!frame) notes.push({ line: lineNo, message: '#endif without #if: ignored' });
           active = frame ? frame.parentActive : true;
           break;
         }
@@ -133,7 +162,17 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
     }
     i = j;
   }
-  return { text: out.join(''), unknownConditions };
+  for (const frame of stack) {
+    notes.push({ line: frame.line, message: 'this #if has no #endif: the rest of the file was read as inside it' });
+  }
+  if (inBlockComment && commentStart) {
+    // tree-sitter would read what follows an unterminated comment as code: blank it, as a compiler would reject it.
+    notes.push({ line: commentStart.line + 1, message: 'unterminated /* comment: the rest of the file is a comment and was not analysed' });
+    const first = out[commentStart.line];
+    out[commentStart.line] = first.slice(0, commentStart.column) + blank(first.slice(commentStart.column));
+    for (let k = commentStart.line + 1; k < out.length; k++) out[k] = blank(out[k]);
+  }
+  return { text: out.join(''), unknownConditions, notes };
 }
 
 /** The next non-blank line after `#ifndef NAME` defines NAME: an include guard. */
@@ -162,32 +201,36 @@ function stripComments(s: string): string {
   return s.replace(/\/\*.*?\*\//gs, ' ').replace(/\/\/.*$/s, '');
 }
 
-function updateBlockComment(line: string, inComment: boolean): boolean {
+/** Block-comment state after `line`; `openedAt` is the column of a `/*` on this line still open at its end, else -1. */
+function scanBlockComments(line: string, inComment: boolean): { inComment: boolean; openedAt: number } {
   let i = 0;
   let state = inComment;
+  let openedAt = -1;
   while (i < line.length) {
     if (state) {
       const end = line.indexOf('*/', i);
-      if (end < 0) return true;
+      if (end < 0) return { inComment: true, openedAt };
       state = false;
+      openedAt = -1;
       i = end + 2;
     } else {
       const lineComment = line.indexOf('//', i);
       const start = line.indexOf('/*', i);
       const quote = line.indexOf('"', i);
-      if (start < 0) return false;
-      if (lineComment >= 0 && lineComment < start) return false;
+      if (start < 0) return { inComment: false, openedAt: -1 };
+      if (lineComment >= 0 && lineComment < start) return { inComment: false, openedAt: -1 };
       if (quote >= 0 && quote < start) {
         const close = line.indexOf('"', quote + 1);
-        if (close < 0) return false;
+        if (close < 0) return { inComment: false, openedAt: -1 };
         i = close + 1;
         continue;
       }
       state = true;
+      openedAt = start;
       i = start + 2;
     }
   }
-  return state;
+  return { inComment: state, openedAt };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

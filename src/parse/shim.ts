@@ -7,11 +7,12 @@ import { preprocess, type MacroEnvironment, type PreprocessResult } from './prep
 export interface ShimResult {
   text: string;
   unknownConditions: PreprocessResult['unknownConditions'];
+  notes: PreprocessResult['notes'];
 }
 
 export function shimSource(source: string, env: MacroEnvironment): ShimResult {
   const pre = preprocess(source, env);
-  return { text: rewriteMacros(pre.text), unknownConditions: pre.unknownConditions };
+  return { text: rewriteMacros(pre.text), unknownConditions: pre.unknownConditions, notes: pre.notes };
 }
 
 /** Attribute-like macros that only decorate a declaration: blanked so the declaration parses. */

@@ -13,7 +13,7 @@ export function formatFindings(result: Pick<AnalysisResult, 'findings'>, options
   const c = (code: string, s: string) => (options.color ? code + s + COLORS.reset : s);
   const lines: string[] = [];
   for (const f of result.findings) {
-    lines.push(`${c(COLORS.bold, `${f.file}:${f.line}:${f.column}:`)} ${c(COLORS[f.severity], `${f.severity}:`)} ${f.message} [${f.rule}]`);
+    lines.push(`${c(COLORS.bold, `${printable(f.file)}:${f.line}:${f.column}:`)} ${c(COLORS[f.severity], `${f.severity}:`)} ${printable(f.message)} [${f.rule}]`);
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }
@@ -23,22 +23,26 @@ export function formatDiagnostics(result: AnalysisResult, options: TextOptions):
   const lines: string[] = [];
   for (const p of result.problems) {
     if (p.quiet && !options.verbose) continue;
-    lines.push(`capi-gc: ${p.file}: ${p.message}`);
+    lines.push(`capi-gc: ${printable(p.file)}: ${printable(p.message)}`);
+    if (options.verbose && p.detail) for (const d of p.detail.split('\n').slice(0, 12)) lines.push(`capi-gc:     ${d}`);
   }
-  const quiet = result.problems.filter((p) => p.quiet).length;
+  const notAnalysed = result.problems.filter((p) => p.notAnalysed || p.fatal);
+  const quiet = result.problems.filter((p) => p.quiet && !p.encoding).length;
+  const decoded = result.problems.filter((p) => p.encoding).length;
+  if (decoded && !options.verbose) lines.push(`capi-gc: ${decoded} file(s) were not plain UTF-8 (UTF-16, Latin-1 or NUL bytes) and were decoded as such (--verbose lists them)`);
   if (result.apiHeaders.length) lines.push(`capi-gc: ${result.apiHeaders.length} header(s) of the C API itself (CPython's Include/, pythoncapi_compat.h) were read as the C API, not as extension code`);
   if (quiet && !options.verbose) lines.push(`capi-gc: ${quiet} large file(s) with no type, module or GC code were skipped (--verbose lists them)`);
   const u = result.uncertainties;
   const conditions = result.model.files.reduce((n, f) => n + f.unknownConditions.length, 0);
   if (options.verbose) {
-    for (const x of u) lines.push(`capi-gc: ${x.file}:${x.line}: not understood: ${x.message}`);
+    for (const x of u) lines.push(`capi-gc: ${printable(x.file)}:${x.line}: not understood: ${printable(x.message)}`);
     for (const f of result.model.files) {
       for (const cond of f.unknownConditions) {
-        lines.push(`capi-gc: ${f.file}:${cond.line}: ${cond.condition}: unknown macro(s) ${cond.macros.join(', ')}; analysed the first branch (use --define/--undefine)`);
+        lines.push(`capi-gc: ${printable(f.file)}:${cond.line}: ${printable(cond.condition)}: unknown macro(s) ${cond.macros.join(', ')}; analysed the first branch (use --define/--undefine)`);
       }
     }
   } else if (u.length) {
-    lines.push(`capi-gc: ${u.length} construct(s) could not be decided and produced no error (e.g. ${u[0].file}:${u[0].line}: ${u[0].message}); --verbose lists them all`);
+    lines.push(`capi-gc: ${u.length} construct(s) could not be decided and produced no error (e.g. ${printable(u[0].file)}:${u[0].line}: ${printable(u[0].message)}); --verbose lists them all`);
   }
   if (!options.verbose && conditions) {
     lines.push(`capi-gc: ${conditions} #if condition(s) used macros with no known value; the first branch was analysed (--verbose lists them)`);
@@ -47,7 +51,21 @@ export function formatDiagnostics(result: AnalysisResult, options: TextOptions):
   for (const f of result.findings) counts[f.severity]++;
   lines.push(
     `capi-gc: ${result.filesAnalysed} file(s), ${result.model.types.length} type(s), ${result.model.modules.length} module(s): `
-    + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s) in ${result.seconds.toFixed(2)}s`,
+    + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s) in ${result.seconds.toFixed(2)}s`
+    + (notAnalysed.length ? `; ${notAnalysed.length} input(s) NOT analysed: ${notAnalysed.slice(0, 5).map((p) => printable(p.file)).join(', ')}${notAnalysed.length > 5 ? ', …' : ''}` : ''),
   );
   return lines.join('\n') + '\n';
+}
+
+/**
+ * Text from the input (file names, names from the C code) with its control characters escaped, so that a file
+ * named `a.c\nfake.c:1:1: error: …` cannot forge a line of output that editors and CI parsers would read.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    if (ch === '\n') return '\\n';
+    if (ch === '\r') return '\\r';
+    if (ch === '\t') return '\\t';
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }

@@ -1,0 +1,153 @@
+// A pool of worker threads, sized to the machine, that parse and extract files in parallel. Each file runs with a
+// time budget and in a thread of its own memory: a file that exhausts the parser, aborts it or takes too long is
+// reported as not analysed, its thread is replaced, and the other files go on. Results keep the input order, so
+// the output is the same whatever the number of workers.
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FileFacts } from '../model/facts.js';
+import type { Extractor } from './extractor.js';
+
+export interface JobRequest {
+  id: number;
+  file: string;
+  text: string;
+}
+
+export type JobResponse =
+  | { id: number; ok: true; facts: FileFacts }
+  | { id: number; ok: false; reason: string; stack?: string };
+
+export type ExtractOutcome =
+  | { ok: true; facts: FileFacts }
+  | { ok: false; reason: string; detail?: string };
+
+export interface PoolOptions {
+  /** Number of worker threads (default: the machine's cores). */
+  jobs?: number;
+  /** Seconds one file may take before it is given up (default: 30, plus 2 per MB). */
+  fileTimeoutSeconds?: number;
+}
+
+/** JS heap of one worker; tree-sitter's wasm memory is separate and capped at 2 GB by its build. */
+const WORKER_HEAP_MB = 1024;
+
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+interface Slot {
+  worker: Worker;
+  busy: boolean;
+}
+
+export class ExtractPool implements Extractor {
+  private readonly slots: Slot[] = [];
+  private readonly size: number;
+  private readonly timeoutSeconds: number | undefined;
+  private nextId = 0;
+
+  constructor(options: PoolOptions = {}) {
+    this.size = Math.max(1, options.jobs ?? defaultJobs());
+    this.timeoutSeconds = options.fileTimeoutSeconds;
+  }
+
+  /** Extracts every input; outcome i belongs to input i. */
+  async extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
+    const outcomes: ExtractOutcome[] = new Array(inputs.length);
+    let next = 0;
+    const lanes = Math.min(this.size, inputs.length);
+    const lane = async () => {
+      while (next < inputs.length) {
+        const i = next++;
+        outcomes[i] = await this.run(inputs[i].file, inputs[i].text);
+      }
+    };
+    await Promise.all(Array.from({ length: lanes }, lane));
+    return outcomes;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  private acquire(): Slot {
+    const idle = this.slots.find((s) => !s.busy);
+    if (idle) {
+      idle.busy = true;
+      return idle;
+    }
+    const slot: Slot = { worker: spawn(), busy: true };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private discard(slot: Slot): void {
+    const at = this.slots.indexOf(slot);
+    if (at >= 0) this.slots.splice(at, 1);
+    void slot.worker.terminate();
+  }
+
+  private run(file: string, text: string): Promise<ExtractOutcome> {
+    const slot = this.acquire();
+    const id = this.nextId++;
+    const seconds = this.timeoutSeconds ?? 30 + 2 * (text.length / (1024 * 1024));
+    return new Promise<ExtractOutcome>((resolve) => {
+      let settled = false;
+      const finish = (outcome: ExtractOutcome, healthy: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        slot.worker.off('message', onMessage);
+        slot.worker.off('error', onError);
+        slot.worker.off('exit', onExit);
+        if (healthy) slot.busy = false;
+        else this.discard(slot);
+        resolve(outcome);
+      };
+      const onMessage = (r: JobResponse) => {
+        if (r.id !== id) return;
+        if (r.ok) finish({ ok: true, facts: r.facts }, true);
+        // An exception from wasm leaves the parser in an unknown state: start a fresh thread.
+        else finish({ ok: false, reason: plainReason(r.reason), detail: r.stack ?? r.reason }, !isWasmFailure(r.reason));
+      };
+      const onError = (error: Error) => finish({ ok: false, reason: plainReason(error.message), detail: error.stack }, false);
+      const onExit = (code: number) => finish({ ok: false, reason: `the parser stopped unexpectedly (exit code ${code})` }, false);
+      const timer = setTimeout(
+        () => finish({ ok: false, reason: `parsing took longer than ${Math.round(seconds)} s and was stopped` }, false),
+        seconds * 1000,
+      );
+      slot.worker.on('message', onMessage);
+      slot.worker.on('error', onError);
+      slot.worker.on('exit', onExit);
+      slot.worker.postMessage({ id, file, text } satisfies JobRequest);
+    });
+  }
+}
+
+function spawn(): Worker {
+  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    stdout: true,
+    stderr: true,
+  });
+  // Emscripten prints its own diagnostics on abort; the user gets one plain line instead.
+  worker.stdout.resume();
+  worker.stderr.resume();
+  worker.unref();
+  return worker;
+}
+
+function isWasmFailure(message: string): boolean {
+  return /Aborted|RuntimeError|memory access out of bounds|unreachable|out of memory|Cannot enlarge memory/i.test(message);
+}
+
+/** The user-facing reason, without the parser's internals. */
+export function plainReason(message: string): string {
+  if (/Cannot enlarge memory|out of memory|Aborted\(OOM\)|ERR_WORKER_OUT_OF_MEMORY|heap out of memory/i.test(message)) {
+    return 'the parser ran out of memory on this file';
+  }
+  if (/Aborted|RuntimeError|unreachable|memory access out of bounds/i.test(message)) return 'the parser failed on this file';
+  if (/Maximum call stack/i.test(message)) return 'the file nests too deep to analyse';
+  return `analysis failed: ${message.split('\n')[0].slice(0, 200)}`;
+}
