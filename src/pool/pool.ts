@@ -27,6 +27,8 @@ export interface PoolOptions {
   jobs?: number;
   /** Seconds one file may take before it is given up (default: 30, plus 2 per MB). */
   fileTimeoutSeconds?: number;
+  /** JS heap of each worker, in MB. */
+  workerHeapMb?: number;
 }
 
 /** JS heap of one worker; tree-sitter's wasm memory is separate and capped at 2 GB by its build. */
@@ -45,11 +47,13 @@ export class ExtractPool implements Extractor {
   private readonly slots: Slot[] = [];
   private readonly size: number;
   private readonly timeoutSeconds: number | undefined;
+  private readonly heapMb: number;
   private nextId = 0;
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.jobs ?? defaultJobs());
     this.timeoutSeconds = options.fileTimeoutSeconds;
+    this.heapMb = options.workerHeapMb ?? WORKER_HEAP_MB;
   }
 
   /** Extracts every input; outcome i belongs to input i. */
@@ -77,7 +81,7 @@ export class ExtractPool implements Extractor {
       idle.busy = true;
       return idle;
     }
-    const slot: Slot = { worker: spawn(), busy: true };
+    const slot: Slot = { worker: spawn(this.heapMb), busy: true };
     this.slots.push(slot);
     return slot;
   }
@@ -125,9 +129,9 @@ export class ExtractPool implements Extractor {
   }
 }
 
-function spawn(): Worker {
+function spawn(heapMb: number): Worker {
   const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(64, heapMb / 8)) },
     stdout: true,
     stderr: true,
   });
