@@ -10,8 +10,9 @@ import { plainReason } from './pool/pool.js';
 import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
 import type { Model, Uncertainty } from './model/model.js';
+import { Queries } from './model/queries.js';
 import { ALL_RULES } from './rules/index.js';
-import { ruleAppliesTo, type Finding, type Rule, type RuleContext } from './rules/rule.js';
+import { formatMessage, ruleAppliesTo, type Finding, type Rule, type RuleContext } from './rules/rule.js';
 import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
 import { isKnownRuleId, unknownRuleMessage } from './rules/ids.js';
 
@@ -51,7 +52,8 @@ export interface AnalysisResult {
   findings: Finding[];
   model: Model;
   problems: FileProblem[];
-  uncertainties: Uncertainty[];
+  /** What linking and the rules could not decide, each said once. */
+  uncertainties: readonly Uncertainty[];
   filesAnalysed: number;
   /** Files that could not be parsed or read at all. */
   unparsed: string[];
@@ -122,26 +124,27 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
     }
   }
   const findings: Finding[] = [];
-  let primary: { model: Model; problems: FileProblem[]; unparsed: string[]; files: number } | null = null;
+  let primary: BuiltModel | null = null;
+  const undecided: Uncertainty[] = [];
+  const context = (oldest: Queries): RuleContext => ({ oldest, undecided: (file, line, message) => undecided.push({ file, line, message }) });
   // Facts of a file whose text preprocesses the same for two versions are extracted once.
   const cache = new Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
   const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
   try {
-  for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
-    if (key !== oldestKey && !versionRules.length) continue;
-    const built = await buildModel(sources, options, version, cache, extractor);
-    if (key === oldestKey) primary = built;
-    const undecided = (file: string, line: number, message: string) => primary!.model.uncertainties.push({ file, line, message });
-    findings.push(...runRules(built.model, versionRules, suppressions, primary!.problems, { oldest: primary!.model, undecided }));
-  }
+    for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
+      if (key !== oldestKey && !versionRules.length) continue;
+      const built = await buildModel(sources, options, version, cache, extractor);
+      if (key === oldestKey) primary = built;
+      findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries)));
+    }
   } finally {
     await extractor.close();
   }
   sortFindings(findings);
   const main = primary!;
-  main.model.uncertainties = dedupeUncertainties(main.model.uncertainties);
   return {
-    findings: dedupeFindings(findings), model: main.model, problems: [...main.problems, ...suppressionProblems], uncertainties: main.model.uncertainties,
+    findings: dedupeFindings(findings), model: main.queries.model, problems: [...main.problems, ...suppressionProblems],
+    uncertainties: dedupeUncertainties([...main.uncertainties, ...undecided]),
     filesAnalysed: main.files, unparsed: main.unparsed, apiHeaders: [...apiHeaders], seconds: (performance.now() - started) / 1000,
   };
 }
@@ -150,13 +153,21 @@ function versionKey(v: { major: number; minor: number }): number {
   return v.major * 100 + v.minor;
 }
 
+interface BuiltModel {
+  queries: Queries;
+  uncertainties: readonly Uncertainty[];
+  problems: FileProblem[];
+  unparsed: string[];
+  files: number;
+}
+
 async function buildModel(
   sources: readonly SourceInput[],
   options: AnalyzeOptions,
   version: { major: number; minor: number },
   cache: Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
   extractor: Extractor,
-) {
+): Promise<BuiltModel> {
   const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
   const slots: (FileFacts | null)[] = new Array(sources.length).fill(null);
   const shimmed: { index: number; file: string; text: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
@@ -198,7 +209,8 @@ async function buildModel(
     }
   });
   const facts = slots.filter((f): f is FileFacts => f !== null);
-  return { model: linkModel(facts, { pythonVersion: version }), problems, unparsed, files: facts.length };
+  const { model, uncertainties } = linkModel(facts, { pythonVersion: version });
+  return { queries: new Queries(model), uncertainties, problems, unparsed, files: facts.length };
 }
 
 export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' | 'pythonVersion'>): Rule[] {
@@ -209,7 +221,7 @@ export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' 
 }
 
 function runRules(
-  model: Model,
+  queries: Queries,
   rules: readonly Rule[],
   suppressions: Map<string, Suppressions>,
   problems: FileProblem[],
@@ -226,16 +238,16 @@ function runRules(
   return findings;
 
   function checkOne(rule: Rule): void {
-    rule.check(model, (input) => {
+    rule.check(queries, (messageId, data, at) => {
       const finding: Finding = {
-        rule: rule.id, severity: input.severity ?? rule.defaultSeverity, message: input.message,
-        file: input.file, line: input.line, column: input.column,
-        type: input.type?.name ?? null,
-        typeKind: input.type ? input.type.kind : null,
-        spec: input.type ? input.type.cName : null,
-        function: input.function ?? null,
-        member: input.member ?? null,
-        module: input.module ?? input.type?.module ?? null,
+        rule: rule.id, messageId, severity: at.severity ?? rule.defaultSeverity, message: formatMessage(rule, messageId, data),
+        file: at.file, line: at.line, column: at.column,
+        type: at.type?.name ?? null,
+        typeKind: at.type ? at.type.kind : null,
+        spec: at.type ? at.type.cName : null,
+        function: at.function ?? null,
+        member: at.member ?? null,
+        module: at.module ?? at.type?.module ?? null,
       };
       const s = suppressions.get(finding.file);
       if (s && isSuppressed(s, finding.rule, finding.line)) return;
@@ -244,7 +256,7 @@ function runRules(
   }
 }
 
-function dedupeUncertainties(items: Model['uncertainties']): Model['uncertainties'] {
+function dedupeUncertainties(items: readonly Uncertainty[]): Uncertainty[] {
   const seen = new Set<string>();
   return items.filter((u) => {
     const key = `${u.file}:${u.line}:${u.message}`;

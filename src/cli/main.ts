@@ -7,9 +7,8 @@ import { formatDiagnostics, formatFindings } from '../report/text.js';
 import { formatJson, formatJsonDocument } from '../report/json.js';
 import { verifyModule, type VerifyOptions } from '../runtime/verify.js';
 import { annotateFindings, runtimeFindings } from '../runtime/findings.js';
-import { RUNTIME_RULES } from '../runtime/rules.js';
 import { displayPath } from '../files/discover.js';
-import { ALL_RULES, findRule } from '../rules/index.js';
+import { KNOWN_RULES, findRule } from '../rules/index.js';
 import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
@@ -79,10 +78,10 @@ async function main(argv: string[]): Promise<number> {
 
 function rulesCommand(args: string[]): number {
   if (!args.length) {
-    for (const r of [...ALL_RULES, ...RUNTIME_RULES]) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
+    for (const r of KNOWN_RULES) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
     return 0;
   }
-  const rule = findRule(args[0]) ?? RUNTIME_RULES.find((r) => r.id === args[0]);
+  const rule = findRule(args[0]);
   if (!rule) {
     process.stderr.write(`capi-gc: no rule "${args[0]}"; \`capi-gc rules\` lists them\n`);
     return 2;

@@ -170,7 +170,7 @@ export function traverseVisitsType(model: Model, fn: FunctionFact, owner: Extens
   return { answer: 'no', reason: 'no visit of the type' };
 }
 
-const NON_TYPE_VISITING_APIS = new Set(['PyObject_VisitManagedDict', '_PyObject_VisitManagedDict', 'Py_VISIT']);
+const NON_TYPE_VISITING_APIS: ReadonlySet<string> = new Set(['PyObject_VisitManagedDict', '_PyObject_VisitManagedDict', 'Py_VISIT']);
 
 function delegationVisitsType(model: Model, callee: string, fn: FunctionFact, owner: ExtensionType, depth: number, seen: Set<string>): VisitAnswer {
   if (NON_TYPE_VISITING_APIS.has(callee)) return { answer: 'no', reason: callee };
@@ -227,31 +227,26 @@ export interface TrackingAnswer {
   reason: string;
 }
 
-/** Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? */
-export function allocationIsTracked(model: Model, site: AllocationSite): TrackingAnswer {
+/**
+ * Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? `allocating` is
+ * every function with an allocation site (`allocatingFunctions`), computed once per model by the caller.
+ */
+export function allocationIsTracked(model: Model, site: AllocationSite, allocating: ReadonlySet<FunctionFact>): TrackingAnswer {
   const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.order, 0);
   if (answer.answer !== 'no') return answer;
   // Some types track their instances later, on purpose (a capsule once it gets a traverse function).
-  const deferred = deferredTracker(model, site);
+  const deferred = deferredTracker(model, site, allocating);
   return deferred ? { answer: 'unknown', reason: `tracking may be deferred to ${deferred.name}()` } : answer;
 }
 
-const allocatingCache = new WeakMap<Model, Set<FunctionFact>>();
-
-function allocatingFunctions(model: Model): Set<FunctionFact> {
-  let set = allocatingCache.get(model);
-  if (!set) {
-    set = new Set(model.allocations.map((a) => a.function));
-    allocatingCache.set(model, set);
-  }
-  return set;
+export function allocatingFunctions(model: Model): ReadonlySet<FunctionFact> {
+  return new Set(model.allocations.map((a) => a.function));
 }
 
 /** A function that tracks an existing instance of the type (one it did not allocate itself). */
-function deferredTracker(model: Model, site: AllocationSite): FunctionFact | null {
+function deferredTracker(model: Model, site: AllocationSite, allocating: ReadonlySet<FunctionFact>): FunctionFact | null {
   const structName = site.type.structName;
   if (!structName) return null;
-  const allocating = allocatingFunctions(model);
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
       if (fn === site.function || allocating.has(fn) || !fn.calls.some((c) => TRACKING_CALLS.has(c.callee))) continue;

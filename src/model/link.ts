@@ -4,9 +4,11 @@ import type {
   FileFacts, FunctionFact, MacroFact, SlotArrayFact, SpecFact, StaticTypeFact, StructFact, TypeCreationFact,
   ValueFact,
 } from './facts.js';
+// Linking builds the model in place, so it works on the writable shapes; callers get it frozen.
 import type {
   AllocationSite, Allocator, BaseRef, ExtensionType, FlagSet, Model, ModuleInfo, SlotValue, Uncertainty,
-} from './model.js';
+} from './draft.js';
+import type { LinkedModel } from './model.js';
 import { ALLOCATORS, apiNameExists, builtinBase, isApiTypeName } from './capi.js';
 import { creationsThroughMacros, splitArgs } from './macros.js';
 
@@ -14,7 +16,7 @@ export interface LinkOptions {
   pythonVersion: { major: number; minor: number };
 }
 
-export function linkModel(files: FileFacts[], options: LinkOptions): Model {
+export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel {
   const index = new FactIndex(files, options.pythonVersion);
   const uncertainties: Uncertainty[] = [];
   const types: ExtensionType[] = [];
@@ -39,8 +41,8 @@ export function linkModel(files: FileFacts[], options: LinkOptions): Model {
   for (const t of types) resolveBases(t, model, index);
   for (const f of files) for (const def of f.moduleDefs) model.modules.push(moduleFrom(def, index));
   model.allocations = findAllocations(model);
-  model.uncertainties = dedupe(uncertainties);
-  return model;
+  const { uncertainties: undecided, ...linked } = model;
+  return { model: Object.freeze(linked), uncertainties: Object.freeze(dedupe(undecided)) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -57,6 +59,7 @@ class FactIndex {
   readonly exposed = new Set<string>();
   readonly creations: TypeCreationFact[] = [];
   hasCreatingMacros = false;
+  pythonClassPlaces: Set<string> | null = null;
 
   constructor(readonly files: FileFacts[], version: { major: number; minor: number }) {
     // The C API's own names mean what the catalogue says, whatever an input defines them as; a definition is read
@@ -429,26 +432,23 @@ function resolveBase(expr: string, owner: ExtensionType, model: Model, index: Fa
   if (builtin) return { kind: 'builtin', expression: expr, name: builtin.name, gc: builtin.gc, traverseVisitsType: builtin.traverseVisitsType, heap: false };
   const found = resolveTypeExpression(expr, model, fn, owner.file);
   if (found && found !== owner) return { kind: 'model', expression: expr, type: found };
-  if (isPythonClassPlace(expr, model)) return { kind: 'python-class', expression: expr };
+  if (isPythonClassPlace(expr, index)) return { kind: 'python-class', expression: expr };
   const where = owner.creations[0] ?? owner;
   model.uncertainties.push({ file: where.file, line: where.line, message: `the base ${expr} of ${owner.name ?? owner.cName} could not be resolved; GC inheritance is undecided` });
   return { kind: 'unknown', expression: expr };
 }
 
 /** True when the place is filled by PyErr_NewException(…) or a class created from Python code. */
-function isPythonClassPlace(expr: string, model: Model): boolean {
+function isPythonClassPlace(expr: string, index: FactIndex): boolean {
   const field = /(?:->|\.)(\w+)$/.exec(expr)?.[1];
-  return pythonClassPlaces(model).has(field ?? expr);
+  index.pythonClassPlaces ??= pythonClassPlaces(index.functions);
+  return index.pythonClassPlaces.has(field ?? expr);
 }
 
-const pythonClassPlaceCache = new WeakMap<Model, Set<string>>();
-
 /** Fields and globals that receive PyErr_NewException(…): classes created at run time, like a class statement. */
-function pythonClassPlaces(model: Model): Set<string> {
-  const cached = pythonClassPlaceCache.get(model);
-  if (cached) return cached;
+function pythonClassPlaces(functions: ReadonlyMap<string, FunctionFact[]>): Set<string> {
   const places = new Set<string>();
-  for (const fns of model.functions.values()) {
+  for (const fns of functions.values()) {
     for (const fn of fns) {
       for (const call of fn.calls) {
         if (!/^PyErr_NewException(WithDoc)?$/.test(call.callee) || !call.assignedTo) continue;
@@ -456,7 +456,6 @@ function pythonClassPlaces(model: Model): Set<string> {
       }
     }
   }
-  pythonClassPlaceCache.set(model, places);
   return places;
 }
 

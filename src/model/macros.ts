@@ -3,12 +3,15 @@
 // PyType_From* calls; nothing else in macro bodies is interpreted.
 
 import type { FunctionFact, MacroFact, TypeCreationFact } from './facts.js';
+import type { Frozen } from './model.js';
+
+type Macros = ReadonlyMap<string, readonly Frozen<MacroFact>[]>;
 
 import { TYPE_CREATORS as CREATOR_ARGS } from './capi.js';
 
 export function creationsThroughMacros(
   functions: Iterable<FunctionFact>,
-  macros: Map<string, MacroFact[]>,
+  macros: Macros,
 ): TypeCreationFact[] {
   const out: TypeCreationFact[] = [];
   const creatingMacros = new Set<string>();
@@ -40,11 +43,11 @@ export function creationsThroughMacros(
 }
 
 /** The body of a function-like macro call with its arguments substituted (white space removed), or null. */
-export function expandMacroCall(name: string, args: string[], macros: Map<string, MacroFact[]>, file: string): string | null {
+export function expandMacroCall(name: string, args: readonly string[], macros: Macros, file: string): string | null {
   return expand(name, args, macros, file, 0);
 }
 
-function expand(name: string, args: string[], macros: Map<string, MacroFact[]>, file: string, depth: number): string | null {
+function expand(name: string, args: readonly string[], macros: Macros, file: string, depth: number): string | null {
   if (depth > 4) return null;
   const defs = macros.get(name)?.filter((m) => m.params !== null);
   if (!defs?.length) return null;

@@ -91,19 +91,17 @@ const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyU
  * True when every assignment to `<anything>->name` in the analysed code stores a new string, number or bytes
  * object: such a field can never be part of a reference cycle.
  */
-export function fieldHoldsOnlyLeafObjects(model: Model, name: string): boolean {
+export function fieldHoldsOnlyLeafObjects(name: string, stores: FieldStores): boolean {
   // CPython's convention for interned strings kept in state (often filled by token-pasting macros).
   if (/^str_\w+$/.test(name)) return true;
-  const entry = fieldStores(model).get(name);
+  const entry = stores.get(name);
   return !!entry && entry.count > 0 && entry.leaf;
 }
 
-const fieldStoreCache = new WeakMap<Model, Map<string, { leaf: boolean; count: number }>>();
+export type FieldStores = ReadonlyMap<string, { readonly leaf: boolean; readonly count: number }>;
 
 /** For every `x->field = value` (or `MACRO(x->field, value)`) in the code: whether all values are leaf objects. */
-function fieldStores(model: Model): Map<string, { leaf: boolean; count: number }> {
-  const cached = fieldStoreCache.get(model);
-  if (cached) return cached;
+export function fieldStores(model: Model): FieldStores {
   const stores = new Map<string, { leaf: boolean; count: number }>();
   const record = (field: string, leaf: boolean) => {
     const e = stores.get(field) ?? { leaf: true, count: 0 };
@@ -127,11 +125,10 @@ function fieldStores(model: Model): Map<string, { leaf: boolean; count: number }
       }
     }
   }
-  fieldStoreCache.set(model, stores);
   return stores;
 }
 
-const REASSIGNING_CALLS = new Set(['Py_XSETREF', 'Py_SETREF']);
+const REASSIGNING_CALLS: ReadonlySet<string> = new Set(['Py_XSETREF', 'Py_SETREF']);
 const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType_GenericNew)$|->tp_alloc$/;
 
 /**
@@ -139,8 +136,8 @@ const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType
  * than the type's tp_new, the functions that allocate its instances, and its tp_dealloc/tp_clear. A member set
  * once at construction cannot close a new cycle later, so it does not need tp_clear to break one.
  */
-export function isMutableMember(model: Model, t: ExtensionType, m: StructMember): boolean {
-  const { constructors, writableFields } = constructionFacts(model, t);
+export function isMutableMember(t: ExtensionType, m: StructMember, construction: ConstructionFacts, writes: MemberWrites): boolean {
+  const { constructors, writableFields } = construction;
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
   // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
@@ -148,24 +145,22 @@ export function isMutableMember(model: Model, t: ExtensionType, m: StructMember)
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
     && fn.locals.some((l) => structNames.has(l.typeName));
-  for (const w of memberWrites(model).get(m.name) ?? []) {
+  for (const w of writes.get(m.name) ?? []) {
     if (!structNames.has(w.baseType) || constructors.has(w.fn.name) || allocatesThisLayout(w.fn)) continue;
     return true;
   }
   if (top !== m.name) {
-    for (const w of memberWrites(model).get(top) ?? []) {
+    for (const w of writes.get(top) ?? []) {
       if (structNames.has(w.baseType) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn)) return true;
     }
   }
   return false;
 }
 
-const memberWriteCache = new WeakMap<Model, Map<string, { fn: FunctionFact; baseType: string }[]>>();
+export type MemberWrites = ReadonlyMap<string, readonly { readonly fn: FunctionFact; readonly baseType: string }[]>;
 
 /** Every non-NULL store into `var->member` (assignment or Py_SETREF), with the declared type of `var`. */
-function memberWrites(model: Model): Map<string, { fn: FunctionFact; baseType: string }[]> {
-  const cached = memberWriteCache.get(model);
-  if (cached) return cached;
+export function memberWrites(model: Model): MemberWrites {
   const writes = new Map<string, { fn: FunctionFact; baseType: string }[]>();
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
@@ -183,19 +178,19 @@ function memberWrites(model: Model): Map<string, { fn: FunctionFact; baseType: s
       for (const c of fn.calls) if (REASSIGNING_CALLS.has(c.callee)) record(c.args[0] ?? '');
     }
   }
-  memberWriteCache.set(model, writes);
   return writes;
 }
 
-const constructionCache = new WeakMap<ExtensionType, { constructors: Set<string>; writableFields: Set<string> }>();
+export interface ConstructionFacts {
+  readonly constructors: ReadonlySet<string>;
+  readonly writableFields: ReadonlySet<string>;
+}
 
 /**
- * Once per type: the functions that build its instances (tp_new, tp_vectorcall, allocation sites and what they
- * call, plus dealloc/clear/finalize) and the object fields its PyMemberDef table exposes as writable.
+ * The functions that build a type's instances (tp_new, tp_vectorcall, allocation sites and what they call, plus
+ * dealloc/clear/finalize) and the object fields its PyMemberDef table exposes as writable.
  */
-function constructionFacts(model: Model, t: ExtensionType): { constructors: Set<string>; writableFields: Set<string> } {
-  const cached = constructionCache.get(t);
-  if (cached) return cached;
+export function constructionFacts(model: Model, t: ExtensionType): ConstructionFacts {
   const constructors = new Set<string>();
   for (const slot of ['tp_new', 'tp_vectorcall', 'tp_dealloc', 'tp_clear', 'tp_finalize']) {
     const f = t.slots.get(slot)?.function;
@@ -218,7 +213,5 @@ function constructionFacts(model: Model, t: ExtensionType): { constructors: Set<
       }
     }
   }
-  const facts = { constructors, writableFields };
-  constructionCache.set(t, facts);
-  return facts;
+  return { constructors, writableFields };
 }

@@ -1,7 +1,6 @@
 // Module facts rules ask: which state fields hold objects, and the module's traverse/clear/free functions.
 
-import type { FunctionFact, Model, ModuleInfo, StructMember } from './model.js';
-import type { GlobalFact } from './facts.js';
+import type { FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
 import { PY_OBJECT_TYPES } from './capi.js';
 import { findFunction } from './gc.js';
 import { isObjectMember, markedBorrowed } from './members.js';

@@ -26,7 +26,7 @@ export function memberPath(expr: string): string | null {
   return inner.length === 1 && /^\w+\(/.test(expr) ? inner[0][1] : null;
 }
 
-const VISIT_APIS = new Set(['Py_VISIT']);
+const VISIT_APIS: ReadonlySet<string> = new Set(['Py_VISIT']);
 
 /** Members a traverse function visits, through helpers and macros it calls with `visit`. */
 export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
@@ -57,8 +57,8 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
   });
 }
 
-const CLEARING_CALLS = new Set(['Py_CLEAR', 'Py_XDECREF', 'Py_DECREF', 'Py_XSETREF', 'Py_SETREF', 'Py_DecRef', 'Py_XDecRef']);
-const NON_CLEARING_APIS = new Set(['PyObject_ClearManagedDict', '_PyObject_ClearManagedDict', 'PyObject_ClearWeakRefs', 'PyObject_GC_UnTrack']);
+const CLEARING_CALLS: ReadonlySet<string> = new Set(['Py_CLEAR', 'Py_XDECREF', 'Py_DECREF', 'Py_XSETREF', 'Py_SETREF', 'Py_DecRef', 'Py_XDecRef']);
+const NON_CLEARING_APIS: ReadonlySet<string> = new Set(['PyObject_ClearManagedDict', '_PyObject_ClearManagedDict', 'PyObject_ClearWeakRefs', 'PyObject_GC_UnTrack']);
 
 /**
  * Members a clear (or free) function releases, through helpers it passes the object to. With `mustReset`, a plain
@@ -183,8 +183,8 @@ export interface DeallocFacts {
   unknownCall: string | null;
 }
 
-const UNTRACK = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
-const FREES = new Set(['PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL', 'PyMem_Free']);
+const UNTRACK: ReadonlySet<string> = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
+const FREES: ReadonlySet<string> = new Set(['PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL', 'PyMem_Free']);
 const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
 
 export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: string | null, seen = new Set<FunctionFact>()): DeallocFacts {

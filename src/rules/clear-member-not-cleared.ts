@@ -1,35 +1,39 @@
-import type { Rule } from './rule.js';
-import { displayName, findFunction, isGcType, traverseOf } from '../model/gc.js';
-import { isMutableMember, objectMembers, isNotOwned } from '../model/members.js';
-import { clearedPaths, visitedPaths } from '../model/protocol.js';
+import { defineRule } from './rule.js';
+import { displayName } from '../model/gc.js';
+import { isNotOwned } from '../model/members.js';
+import { selfCycleVerdict } from './verdicts.js';
 
-export const clearMemberNotCleared: Rule = {
+export const clearMemberNotCleared = defineRule({
   id: 'clear-member-not-cleared',
   summary: 'tp_clear leaves alone a member that tp_traverse visits, so a cycle through it cannot be broken.',
   defaultSeverity: 'warning',
   appliesTo: { from: null, until: null },
-  check(model, report, context) {
-    for (const t of model.types) {
+  messages: {
+    notCleared: '{{clear}}() of {{type}} does not clear member {{member}}, which {{traverse}}() visits: a cycle through it is found but never broken',
+  },
+  fixTitle: 'Add Py_CLEAR(self->member) to tp_clear',
+  check(q, report, context) {
+    for (const t of q.model.types) {
       const clearSlot = t.slots.get('tp_clear');
-      if (!clearSlot?.function || isGcType(model, t).answer !== 'yes') continue;
-      const clear = findFunction(model, clearSlot.function, clearSlot.file);
-      const traverse = traverseOf(model, t);
+      if (!clearSlot?.function || q.isGc(t).answer !== 'yes') continue;
+      const clear = q.findFunction(clearSlot.function, clearSlot.file);
+      const traverse = q.traverseOf(t);
       if (!clear || traverse.kind !== 'own' || !traverse.fn) continue;
-      const members = objectMembers(model, t);
+      const members = q.objectMembers(t);
       if (!members.known) continue;
-      const visited = visitedPaths(model, traverse.fn);
-      const cleared = clearedPaths(model, clear, true);
+      const visited = q.visitedPaths(traverse.fn);
+      const cleared = q.clearedPaths(clear, true);
       if (!cleared.complete) {
         context.undecided(clear.file, clear.line, `which members ${clear.name}() clears: it calls ${cleared.unknown}, which the analysis cannot see`);
         continue;
       }
       for (const m of members.members) {
-        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !isMutableMember(model, t, m)) continue;
-        report({
-          message: `${clear.name}() of ${displayName(t)} does not clear member ${m.name}, which ${traverse.fn.name}() visits: a cycle through it is found but never broken`,
+        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !q.isMutableMember(t, m)) continue;
+        report('notCleared', { clear: clear.name, type: displayName(t), member: m.name, traverse: traverse.fn.name }, {
           file: t.struct!.file, line: m.line, column: m.column, type: t, function: clear.name, member: m.name,
         });
       }
     }
   },
-};
+  runtimeVerdict: (f, seen) => selfCycleVerdict(seen),
+});

@@ -1,60 +1,67 @@
-import type { Model } from '../model/model.js';
-import type { Report, Rule } from './rule.js';
-import { displayName, findFunction, isGcType } from '../model/gc.js';
-import { deallocFacts } from '../model/protocol.js';
+import { defineRule, type Report } from './rule.js';
+import { displayName } from '../model/gc.js';
+import type { Queries } from '../model/queries.js';
+import { NON_GC_FREES } from '../model/capi.js';
+import { describeCrash } from '../runtime/verify.js';
 
-const NON_GC_FREES = new Set(['PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL']);
+const messages = {
+  gcAllocatedWithoutHeader: '{{allocator}}() in {{function}}() allocates an instance of GC type {{type}} without the GC header: tracking or freeing it with PyObject_GC_Del corrupts memory; use PyObject_GC_New or tp_alloc',
+  nonGcAllocatedWithHeader: '{{allocator}}() in {{function}}() allocates an instance of non-GC type {{type}} with a GC header that its tp_free (PyObject_Free) does not expect; use PyObject_New, or add Py_TPFLAGS_HAVE_GC',
+  gcTpFree: 'tp_free of GC type {{type}} is {{free}}, which does not match its allocator: memory corruption on every free',
+  nonGcTpFree: 'tp_free of non-GC type {{type}} is {{free}}, which does not match its allocator: memory corruption on every free',
+  gcFreedWithoutHeader: '{{function}}() frees GC type {{type}} with {{free}}(), which does not match how it was allocated (the GC header is not freed: heap corruption); call Py_TYPE(self)->tp_free instead',
+  nonGcFreedWithHeader: '{{function}}() frees non-GC type {{type}} with {{free}}(), which does not match how it was allocated (there is no GC header: heap corruption); call Py_TYPE(self)->tp_free instead',
+} as const;
 
-export const gcAllocMismatch: Rule = {
+type MessageId = keyof typeof messages;
+
+export const gcAllocMismatch = defineRule({
   id: 'gc-alloc-mismatch',
   summary: 'Allocation or free that does not match the type: PyObject_New/PyObject_Del for a GC type, PyObject_GC_New/PyObject_GC_Del for a non-GC one.',
   defaultSeverity: 'error',
   appliesTo: { from: null, until: null },
-  check(model, report) {
-    checkAllocations(model, report);
-    checkFrees(model, report);
+  messages,
+  fixTitle: 'Allocate GC types with PyObject_GC_New or tp_alloc and non-GC ones with PyObject_New; free through Py_TYPE(self)->tp_free',
+  check(q, report) {
+    checkAllocations(q, report);
+    checkFrees(q, report);
   },
-};
+  runtimeVerdict(f, { type: t, python, typeNotFound }) {
+    if (!t) return typeNotFound;
+    if (t.crash) return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${python}` };
+    return { verdict: 'not testable', evidence: `no crash seen on ${python}; memory corruption need not show at once` };
+  },
+});
 
-function checkAllocations(model: Model, report: Report): void {
-  for (const site of model.allocations) {
-    const gc = isGcType(model, site.type).answer;
+function checkAllocations(q: Queries, report: Report<MessageId>): void {
+  for (const site of q.model.allocations) {
+    const gc = q.isGc(site.type).answer;
     const at = { file: site.function.file, line: site.call.line, column: site.call.column, type: site.type, function: site.function.name };
-    if (gc === 'yes' && (site.allocator === 'new' || site.allocator === 'malloc-init')) {
-      report({
-        message: `${site.call.callee}() in ${site.function.name}() allocates an instance of GC type ${displayName(site.type)} without the GC header: tracking or freeing it with PyObject_GC_Del corrupts memory; use PyObject_GC_New or tp_alloc`,
-        ...at,
-      });
-    } else if (gc === 'no' && site.allocator === 'gc-new') {
-      report({
-        message: `${site.call.callee}() in ${site.function.name}() allocates an instance of non-GC type ${displayName(site.type)} with a GC header that its tp_free (PyObject_Free) does not expect; use PyObject_New, or add Py_TPFLAGS_HAVE_GC`,
-        ...at,
-      });
-    }
+    const data = { allocator: site.call.callee, function: site.function.name, type: displayName(site.type) };
+    if (gc === 'yes' && (site.allocator === 'new' || site.allocator === 'malloc-init')) report('gcAllocatedWithoutHeader', data, at);
+    else if (gc === 'no' && site.allocator === 'gc-new') report('nonGcAllocatedWithHeader', data, at);
   }
 }
 
-function checkFrees(model: Model, report: Report): void {
-  for (const t of model.types) {
-    const gc = isGcType(model, t).answer;
+function checkFrees(q: Queries, report: Report<MessageId>): void {
+  for (const t of q.model.types) {
+    const gc = q.isGc(t).answer;
     if (gc === 'unknown') continue;
     const freeSlot = t.slots.get('tp_free');
     if (freeSlot?.function) {
       if ((gc === 'yes' && NON_GC_FREES.has(freeSlot.function)) || (gc === 'no' && freeSlot.function === 'PyObject_GC_Del')) {
-        report({
-          message: `tp_free of ${gc === 'yes' ? 'GC' : 'non-GC'} type ${displayName(t)} is ${freeSlot.function}, which does not match its allocator: memory corruption on every free`,
+        report(gc === 'yes' ? 'gcTpFree' : 'nonGcTpFree', { type: displayName(t), free: freeSlot.function }, {
           file: freeSlot.file, line: freeSlot.line, column: freeSlot.column, type: t,
         });
       }
     }
     const slot = t.slots.get('tp_dealloc');
-    const fn = slot?.function ? findFunction(model, slot.function, slot.file) : null;
+    const fn = slot?.function ? q.findFunction(slot.function, slot.file) : null;
     if (!fn) continue;
-    for (const free of deallocFacts(model, fn, null).frees) {
+    for (const free of q.deallocFacts(fn, null).frees) {
       const wrong = (gc === 'yes' && NON_GC_FREES.has(free.callee)) || (gc === 'no' && free.callee === 'PyObject_GC_Del');
       if (!wrong) continue;
-      report({
-        message: `${fn.name}() frees ${gc === 'yes' ? 'GC' : 'non-GC'} type ${displayName(t)} with ${free.callee}(), which does not match how it was allocated (${gc === 'yes' ? 'the GC header is not freed: heap corruption' : 'there is no GC header: heap corruption'}); call Py_TYPE(self)->tp_free instead`,
+      report(gc === 'yes' ? 'gcFreedWithoutHeader' : 'nonGcFreedWithHeader', { function: fn.name, type: displayName(t), free: free.callee }, {
         file: fn.file, line: free.line, column: free.column, type: t, function: fn.name,
       });
     }

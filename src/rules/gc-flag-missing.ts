@@ -1,31 +1,32 @@
-import type { Rule } from './rule.js';
-import { displayName, isGcType } from '../model/gc.js';
-import { objectMembers } from '../model/members.js';
+import { defineRule } from './rule.js';
+import { displayName } from '../model/gc.js';
 
-export const gcFlagMissing: Rule = {
+export const gcFlagMissing = defineRule({
   id: 'gc-flag-missing',
   summary: 'A heap type without Py_TPFLAGS_HAVE_GC: the collector cannot see its instances, so the type and its module never die.',
   defaultSeverity: 'error',
   appliesTo: { from: [3, 8], until: null },
-  check(model, report) {
-    for (const t of model.types) {
+  messages: {
+    missing: 'heap type {{type}} lacks Py_TPFLAGS_HAVE_GC: its instances hold a reference to the type that the collector cannot see, so a cycle through an instance keeps the type and its module alive forever',
+    acceptedImmutable: 'heap type {{type}} has no Py_TPFLAGS_HAVE_GC; accepted because it is immutable and its instances hold no objects (add HAVE_GC if instances may ever join a cycle)',
+  },
+  fixTitle: 'Add Py_TPFLAGS_HAVE_GC to the spec flags, with a tp_traverse that visits Py_TYPE(self) and every object member',
+  check(q, report) {
+    for (const t of q.model.types) {
       if (t.kind !== 'heap') continue;
-      const gc = isGcType(model, t);
-      if (gc.answer !== 'no') continue;
+      if (q.isGc(t).answer !== 'no') continue;
       const where = t.flags.position ?? { line: t.line, column: t.column };
-      const members = objectMembers(model, t);
+      const members = q.objectMembers(t);
       if (t.flags.names.has('Py_TPFLAGS_IMMUTABLETYPE') && members.known && members.members.length === 0) {
-        report({
-          severity: 'note',
-          message: `heap type ${displayName(t)} has no Py_TPFLAGS_HAVE_GC; accepted because it is immutable and its instances hold no objects (add HAVE_GC if instances may ever join a cycle)`,
-          file: t.file, ...where, type: t,
-        });
+        report('acceptedImmutable', { type: displayName(t) }, { severity: 'note', file: t.file, ...where, type: t });
         continue;
       }
-      report({
-        message: `heap type ${displayName(t)} lacks Py_TPFLAGS_HAVE_GC: its instances hold a reference to the type that the collector cannot see, so a cycle through an instance keeps the type and its module alive forever`,
-        file: t.file, ...where, type: t,
-      });
+      report('missing', { type: displayName(t) }, { file: t.file, ...where, type: t });
     }
   },
-};
+  runtimeVerdict(f, { type: t, python, moduleLeak, typeNotFound }) {
+    if (!t) return typeNotFound;
+    return t.gc ? { verdict: 'not observed', evidence: `${t.name} has Py_TPFLAGS_HAVE_GC on ${python}` }
+      : { verdict: 'confirmed at run time', evidence: `${t.name} lacks Py_TPFLAGS_HAVE_GC on ${python}${moduleLeak ? `; ${moduleLeak}` : ''}` };
+  },
+});

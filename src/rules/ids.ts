@@ -1,10 +1,9 @@
 // Every rule id a user can name (static rules and the run-time-only ones), and the nearest one to a misspelling.
 
-import { ALL_RULES } from './index.js';
-import { RUNTIME_RULES } from '../runtime/rules.js';
+import { KNOWN_RULES } from './index.js';
 
 export function knownRuleIds(): string[] {
-  return [...ALL_RULES.map((r) => r.id), ...RUNTIME_RULES.map((r) => r.id)];
+  return KNOWN_RULES.map((r) => r.id);
 }
 
 export function isKnownRuleId(id: string): boolean {

@@ -1,4 +1,4 @@
-import type { Rule } from './rule.js';
+import type { Rule, RuleMeta } from './rule.js';
 import { gcFlagMissing } from './gc-flag-missing.js';
 import { traverseMissing } from './traverse-missing.js';
 import { traverseTypeNotVisited } from './traverse-type-not-visited.js';
@@ -12,13 +12,22 @@ import { deallocTypeNotDecrefed } from './dealloc-type-not-decrefed.js';
 import { moduleStateNotTraversed } from './module-state-not-traversed.js';
 import { moduleStateNotCleared } from './module-state-not-cleared.js';
 import { managedDictNotVisited } from './managed-dict-not-visited.js';
+import { runtimeCrash } from './runtime-crash.js';
+import { runtimeLeak } from './runtime-leak.js';
 
+/** The rules `check` runs on the sources. */
 export const ALL_RULES: readonly Rule[] = [
   gcFlagMissing, traverseMissing, traverseTypeNotVisited, instancesNotTracked, gcAllocMismatch,
   traverseMemberNotVisited, clearMissing, clearMemberNotCleared, deallocNotUntracked, deallocTypeNotDecrefed,
   moduleStateNotTraversed, moduleStateNotCleared, managedDictNotVisited,
 ];
 
-export function findRule(id: string): Rule | undefined {
-  return ALL_RULES.find((r) => r.id === id);
+/** Rules only `verify` reports: what the interpreter showed without a static rule to name it. */
+export const RUNTIME_ONLY_RULES: readonly RuleMeta[] = [runtimeCrash, runtimeLeak];
+
+/** Every rule id a user can name (`--select`, `--ignore`, `capi-gc rules`, suppression comments). */
+export const KNOWN_RULES: readonly RuleMeta[] = [...ALL_RULES, ...RUNTIME_ONLY_RULES];
+
+export function findRule(id: string): RuleMeta | undefined {
+  return KNOWN_RULES.find((r) => r.id === id);
 }

@@ -1,22 +1,27 @@
-import type { Rule } from './rule.js';
-import { moduleStateFields, moduleFunction, moduleDisplayName } from '../model/modules.js';
-import { clearedPaths } from '../model/protocol.js';
+import { defineRule } from './rule.js';
+import { moduleDisplayName } from '../model/modules.js';
+import { freshModuleVerdict } from './verdicts.js';
 
-export const moduleStateNotCleared: Rule = {
+export const moduleStateNotCleared = defineRule({
   id: 'module-state-not-cleared',
   summary: 'Module state holds objects that neither m_clear nor m_free releases: the cycle through the module is never broken.',
   defaultSeverity: 'error',
   appliesTo: { from: null, until: null },
-  check(model, report) {
-    for (const mod of model.modules) {
-      const fields = moduleStateFields(model, mod);
+  messages: {
+    noClearNorFree: 'module {{module}} keeps objects in its state ({{fields}}) but has neither m_clear nor m_free: they are never released, so the module and its types leak',
+    fieldNotReleased: '{{functions}} of module {{module}} never releases state field {{field}}: the object it holds leaks when the module is freed, and a cycle through it is never broken',
+    fieldNotReleasedByEither: '{{functions}} of module {{module}} never release state field {{field}}: the object it holds leaks when the module is freed, and a cycle through it is never broken',
+  },
+  fixTitle: 'Py_CLEAR every object field of the module state in m_clear (and call m_clear from m_free)',
+  check(q, report) {
+    for (const mod of q.model.modules) {
+      const fields = q.moduleStateFields(mod);
       if (!fields?.length) continue;
       const name = moduleDisplayName(mod);
-      const clear = moduleFunction(model, mod, 'm_clear');
-      const free = moduleFunction(model, mod, 'm_free');
+      const clear = q.moduleFunction(mod, 'm_clear');
+      const free = q.moduleFunction(mod, 'm_free');
       if (clear === 'none' && free === 'none') {
-        report({
-          message: `module ${name} keeps objects in its state (${fields.map((f) => f.name).join(', ')}) but has neither m_clear nor m_free: they are never released, so the module and its types leak`,
+        report('noClearNorFree', { module: name, fields: fields.map((f) => f.name).join(', ') }, {
           file: mod.def.file, line: mod.def.line, column: mod.def.column, module: mod.name,
         });
         continue;
@@ -26,19 +31,20 @@ export const moduleStateNotCleared: Rule = {
       let complete = true;
       for (const fn of [clear, free]) {
         if (fn === 'none') continue;
-        const r = clearedPaths(model, fn);
+        const r = q.clearedPaths(fn);
         for (const p of r.paths) cleared.add(p);
         complete &&= r.complete;
       }
       if (!complete) continue;
-      const names = [clear, free].filter((f) => f !== 'none').map((f) => `${(f as { name: string }).name}()`).join(' and ');
+      const releasing = [clear, free].filter((f) => f !== 'none');
+      const functions = releasing.map((f) => `${f.name}()`).join(' and ');
       for (const f of fields) {
         if (cleared.has(f.name)) continue;
-        report({
-          message: `${names} of module ${name} never release${names.includes(' and ') ? '' : 's'} state field ${f.name}: the object it holds leaks when the module is freed, and a cycle through it is never broken`,
+        report(releasing.length > 1 ? 'fieldNotReleasedByEither' : 'fieldNotReleased', { functions, module: name, field: f.name }, {
           file: mod.stateStruct!.file, line: f.line, column: f.column, module: mod.name, member: f.name,
         });
       }
     }
   },
-};
+  runtimeVerdict: (f, seen) => freshModuleVerdict(seen),
+});

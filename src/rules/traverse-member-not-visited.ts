@@ -1,50 +1,49 @@
-import type { Rule } from './rule.js';
-import { displayName, isGcType, traverseOf } from '../model/gc.js';
-import { objectMembers, memberCannotHoldObjects, isNotOwned } from '../model/members.js';
-import { visitedPaths, visitsSkippedByEarlyReturn } from '../model/protocol.js';
+import { defineRule } from './rule.js';
+import { displayName } from '../model/gc.js';
+import { isNotOwned } from '../model/members.js';
+import { selfCycleVerdict } from './verdicts.js';
 
-export const traverseMemberNotVisited: Rule = {
+export const traverseMemberNotVisited = defineRule({
   id: 'traverse-member-not-visited',
   summary: 'An object member of the instance that tp_traverse never visits: cycles through it are invisible to the collector.',
   defaultSeverity: 'error',
   appliesTo: { from: null, until: null },
-  check(model, report, context) {
-    for (const t of model.types) {
-      const traverse = traverseOf(model, t);
+  messages: {
+    notVisited: 'member {{member}} of {{type}} is never visited by {{function}}(): a reference cycle through it is invisible to the collector and leaks',
+    leafNotVisited: 'member {{member}} of {{type}} is never visited by {{function}}() (its type {{memberType}} cannot hold other objects, so only its own leak is hidden)',
+    skippedByEarlyReturn: '{{function}}() of {{type}} returns early at line {{line}} when {{guard}} is NULL, so member {{member}} is then never visited: a cycle through it is invisible to the collector',
+  },
+  fixTitle: 'Add Py_VISIT(self->member) to tp_traverse, on every path that returns 0',
+  check(q, report, context) {
+    for (const t of q.model.types) {
+      const traverse = q.traverseOf(t);
       if (traverse.kind !== 'own' || traverse.owner !== t || !traverse.fn) continue;
-      if (isGcType(model, t).answer === 'no') continue;
-      const members = objectMembers(model, t);
+      if (q.isGc(t).answer === 'no') continue;
+      const members = q.objectMembers(t);
       if (!members.known || !members.members.length) continue;
-      const visited = visitedPaths(model, traverse.fn);
+      const visited = q.visitedPaths(traverse.fn);
       if (!visited.complete) {
         context.undecided(traverse.fn.file, traverse.fn.line, `which members ${traverse.fn.name}() visits: it calls ${visited.unknown}, which the analysis cannot see`);
         continue;
       }
-      const skipped = visitsSkippedByEarlyReturn(traverse.fn);
+      const skipped = q.visitsSkippedByEarlyReturn(traverse.fn);
       for (const m of members.members) {
         if (isNotOwned(t, m)) continue;
+        const at = { file: t.struct!.file, line: m.line, column: m.column, type: t, function: traverse.fn.name, member: m.name };
+        const leaf = q.memberCannotHoldObjects(m);
+        const severity = leaf ? 'warning' : 'error';
         const skip = skipped.find((s) => s.member === m.name);
-        if (skip && isVisited(m.name, visited.paths)) {
-          report({
-            severity: memberCannotHoldObjects(model, m) ? 'warning' : 'error',
-            message: `${traverse.fn.name}() of ${displayName(t)} returns early at line ${skip.line} when ${skip.guardMember} is NULL, so member ${m.name} is then never visited: a cycle through it is invisible to the collector`,
-            file: t.struct!.file, line: m.line, column: m.column, type: t, function: traverse.fn.name, member: m.name,
-          });
+        // `a.b` is covered by a visit of `a.b`; an array member by a visit of an element.
+        const isVisited = visited.paths.has(m.name);
+        if (skip && isVisited) {
+          report('skippedByEarlyReturn', { function: traverse.fn.name, type: displayName(t), line: skip.line, guard: skip.guardMember, member: m.name }, { severity, ...at });
           continue;
         }
-        if (isVisited(m.name, visited.paths)) continue;
-        const leaf = memberCannotHoldObjects(model, m);
-        report({
-          severity: leaf ? 'warning' : 'error',
-          message: `member ${m.name} of ${displayName(t)} is never visited by ${traverse.fn.name}()${leaf ? ` (its type ${m.typeName} cannot hold other objects, so only its own leak is hidden)` : ': a reference cycle through it is invisible to the collector and leaks'}`,
-          file: t.struct!.file, line: m.line, column: m.column, type: t, function: traverse.fn.name, member: m.name,
-        });
+        if (isVisited) continue;
+        const data = { member: m.name, type: displayName(t), function: traverse.fn.name, memberType: m.typeName };
+        report(leaf ? 'leafNotVisited' : 'notVisited', data, { severity, ...at });
       }
     }
   },
-};
-
-/** `a.b` is covered by a visit of `a.b`; an array member by a visit of an element. */
-function isVisited(name: string, paths: Set<string>): boolean {
-  return paths.has(name);
-}
+  runtimeVerdict: (f, seen) => selfCycleVerdict(seen),
+});

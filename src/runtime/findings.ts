@@ -1,12 +1,15 @@
 // Run-time observations as findings (`capi-gc verify`), and as verdicts on static findings (`check --verify`).
 
-import type { Finding, Severity } from '../rules/rule.js';
+import { formatMessage, type Finding, type RuntimeEvidence, type RuntimeVerdict, type Severity } from '../rules/rule.js';
+import { findRule } from '../rules/index.js';
+import { runtimeCrash } from '../rules/runtime-crash.js';
+import { runtimeLeak } from '../rules/runtime-leak.js';
+import { SYSTEM_ERROR_NO_TRAVERSE } from '../rules/traverse-missing.js';
 import { describeCrash, type RuntimeReport, type RuntimeType } from './verify.js';
-
-const SYSTEM_ERROR_NO_TRAVERSE = /has the Py_TPFLAGS_HAVE_GC flag but has no traverse function/;
 
 interface Observation {
   rule: string;
+  messageId?: string;
   severity: Severity;
   message: string;
   type: RuntimeType | null;
@@ -15,7 +18,7 @@ interface Observation {
 /** What the interpreter showed, one finding per defect observed. */
 export function runtimeFindings(report: RuntimeReport, file: string): Finding[] {
   return observations(report).map((o) => ({
-    rule: o.rule, severity: o.severity, message: `${o.message} (seen at run time on Python ${report.python})`,
+    rule: o.rule, ...(o.messageId ? { messageId: o.messageId } : {}), severity: o.severity, message: `${o.message} (seen at run time on Python ${report.python})`,
     file, line: 1, column: 1,
     type: o.type?.name ?? null, typeKind: o.type ? 'heap' : null, spec: null, function: null, member: null,
     module: report.module,
@@ -26,10 +29,11 @@ function observations(report: RuntimeReport): Observation[] {
   const out: Observation[] = [];
   if (report.importError) {
     const noTraverse = SYSTEM_ERROR_NO_TRAVERSE.test(report.importError);
-    out.push({
-      rule: noTraverse ? 'traverse-missing' : 'runtime-crash', severity: 'error', type: null,
-      message: `importing ${report.module} fails: ${report.importError}`,
-    });
+    // The same words whichever rule the failure belongs to.
+    const message = formatMessage(runtimeCrash, 'importFails', { module: report.module, error: report.importError });
+    out.push(noTraverse
+      ? { rule: 'traverse-missing', severity: 'error', type: null, message }
+      : { rule: runtimeCrash.id, messageId: 'importFails', severity: 'error', type: null, message });
     return out;
   }
   for (const t of report.types) {
@@ -39,7 +43,7 @@ function observations(report: RuntimeReport): Observation[] {
         message: `heap type ${t.name} does not have Py_TPFLAGS_HAVE_GC: gc.is_tracked() is false for its instances and the collector never sees them` });
     }
     if (t.crash) {
-      out.push({ rule: 'runtime-crash', severity: 'error', type: t, message: `${describeCrash(t.crash)} for ${t.name}` });
+      out.push(crash('typeCrash', { crash: describeCrash(t.crash), type: t.name }, t));
     }
     if (t.gc && t.instance?.ok && t.tracked === false && t.instance.via !== 'existing') {
       out.push({ rule: 'instances-not-tracked', severity: 'error', type: t,
@@ -54,97 +58,53 @@ function observations(report: RuntimeReport): Observation[] {
         message: `the reference count of ${t.name} grew by ${t.refcountDelta.value} after ${t.refcountDelta.n} instances were created and freed: its tp_dealloc does not Py_DECREF the type` });
     }
     if (t.selfCycleCollected?.value === false) {
-      out.push({ rule: 'runtime-leak', severity: 'error', type: t,
-        message: `a cycle through ${t.name}.${t.selfCycleCollected.via ?? 'an attribute'} is never collected: the collector cannot see or cannot break it` });
+      out.push(leak('cycleNotCollected', { type: t.name, via: t.selfCycleCollected.via ?? 'an attribute' }, t));
     }
   }
   for (const f of report.fresh) {
     if (!f.supported) continue;
     if (f.moduleCollected === false) {
-      out.push({ rule: 'runtime-leak', severity: 'error', type: null,
-        message: f.variant === 'with_instance'
-          ? `a fresh ${report.module} module holding an instance of ${f.type ?? 'one of its types'} is never collected`
-          : `a fresh ${report.module} module is never collected after it is dropped` });
+      out.push(f.variant === 'with_instance'
+        ? leak('freshModuleWithInstance', { module: report.module, type: f.type ?? 'one of its types' }, null)
+        : leak('freshModule', { module: report.module }, null));
     } else if (f.typesLeft.length) {
-      out.push({ rule: 'runtime-leak', severity: 'error', type: null,
-        message: `after a fresh ${report.module} module is collected, its type(s) ${f.typesLeft.join(', ')} stay alive${f.variant === 'with_instance' ? ' (with an instance stored on the module)' : ''}` });
+      out.push(leak(f.variant === 'with_instance' ? 'typesOutliveModuleWithInstance' : 'typesOutliveModule', { module: report.module, types: f.typesLeft.join(', ') }, null));
     }
   }
   if (report.freshCrash) {
-    out.push({ rule: 'runtime-crash', severity: 'error', type: null, message: `loading a fresh ${report.module} module: ${describeCrash(report.freshCrash)}` });
+    out.push(crash('freshModuleCrash', { module: report.module, crash: describeCrash(report.freshCrash) }, null));
   }
   return out;
 }
 
-export type Verdict = 'confirmed at run time' | 'not observed' | 'not testable';
+function crash(messageId: keyof typeof runtimeCrash.messages, data: Record<string, string>, type: RuntimeType | null): Observation {
+  return { rule: runtimeCrash.id, messageId, severity: runtimeCrash.defaultSeverity, message: formatMessage(runtimeCrash, messageId, data), type };
+}
 
-/** The run-time verdict on one static finding, with the evidence. */
-export function verdictFor(f: Finding, report: RuntimeReport): { verdict: Verdict; evidence: string } {
-  const py = `Python ${report.python}`;
+function leak(messageId: keyof typeof runtimeLeak.messages, data: Record<string, string>, type: RuntimeType | null): Observation {
+  return { rule: runtimeLeak.id, messageId, severity: runtimeLeak.defaultSeverity, message: formatMessage(runtimeLeak, messageId, data), type };
+}
+
+export type { Verdict } from '../rules/rule.js';
+
+/** The run-time verdict on one static finding, with the evidence: each rule judges its own findings. */
+export function verdictFor(f: Finding, report: RuntimeReport): RuntimeVerdict {
+  const python = `Python ${report.python}`;
   if (report.problem) return { verdict: 'not testable', evidence: report.problem };
+  const rule = findRule(f.rule);
   if (report.importError) {
-    if (f.rule === 'traverse-missing' && SYSTEM_ERROR_NO_TRAVERSE.test(report.importError)) {
-      return { verdict: 'confirmed at run time', evidence: `import raises ${report.importError} on ${py}` };
-    }
-    return { verdict: 'not testable', evidence: `the module does not import on ${py}: ${report.importError}` };
+    return rule?.importErrorVerdict?.(report.importError, python)
+      ?? { verdict: 'not testable', evidence: `the module does not import on ${python}: ${report.importError}` };
   }
-  const module = f.module ?? report.module;
-  const t = f.type ? report.types.find((x) => x.name === f.type || x.name.endsWith(`.${f.type}`)) : undefined;
-  const leak = moduleLeak(report);
-  switch (f.rule) {
-    case 'gc-flag-missing':
-      if (!t) return notFound(f);
-      return t.gc ? { verdict: 'not observed', evidence: `${t.name} has Py_TPFLAGS_HAVE_GC on ${py}` }
-        : { verdict: 'confirmed at run time', evidence: `${t.name} lacks Py_TPFLAGS_HAVE_GC on ${py}${leak ? `; ${leak}` : ''}` };
-    case 'traverse-missing':
-      if (!t) return notFound(f);
-      if (t.crash?.step === 'collect_with_instance') return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${py}` };
-      return t.instance?.ok ? { verdict: 'not observed', evidence: `gc.collect() with a live instance of ${t.name} works on ${py}` }
-        : { verdict: 'not testable', evidence: `no instance of ${t.name} could be made` };
-    case 'traverse-type-not-visited':
-      if (!t) return notFound(f);
-      if (t.typeInReferents === false) return { verdict: 'confirmed at run time', evidence: `${t.name} is not in gc.get_referents(instance) on ${py}` };
-      if (t.typeInReferents === true) return { verdict: 'not observed', evidence: `${t.name} is in gc.get_referents(instance) on ${py}` };
-      return { verdict: 'not testable', evidence: instanceProblem(t) };
-    case 'instances-not-tracked':
-      if (!t) return notFound(f);
-      if (t.tracked === false) return { verdict: 'confirmed at run time', evidence: `gc.is_tracked(instance) is false on ${py} (instance made by ${t.instance?.via ?? '?'})` };
-      if (t.tracked === true) return { verdict: 'not observed', evidence: `the instance made by ${t.instance?.via ?? '?'} is tracked on ${py}; the flagged allocation path may need a factory in [tool.capi-gc.verify]` };
-      return { verdict: 'not testable', evidence: instanceProblem(t) };
-    case 'dealloc-not-untracked':
-      if (!t) return notFound(f);
-      if (t.crash?.step === 'collect_in_dealloc') return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${py}` };
-      if (t.collectInDealloc === true) return { verdict: 'not observed', evidence: `a collection inside tp_dealloc did not crash on ${py}` };
-      return { verdict: 'not testable', evidence: t.crash ? describeCrash(t.crash) : 'no member of a tracked instance could hold an object whose __del__ collects' };
-    case 'gc-alloc-mismatch':
-      if (!t) return notFound(f);
-      if (t.crash) return { verdict: 'confirmed at run time', evidence: `${describeCrash(t.crash)} on ${py}` };
-      return { verdict: 'not testable', evidence: `no crash seen on ${py}; memory corruption need not show at once` };
-    case 'dealloc-type-not-decrefed':
-      if (!t) return notFound(f);
-      if (!t.refcountDelta) return { verdict: 'not testable', evidence: instanceProblem(t) };
-      return t.refcountDelta.value >= t.refcountDelta.n * 0.9
-        ? { verdict: 'confirmed at run time', evidence: `the type's reference count grew by ${t.refcountDelta.value} over ${t.refcountDelta.n} instances on ${py}` }
-        : { verdict: 'not observed', evidence: `the type's reference count changed by ${t.refcountDelta.value} over ${t.refcountDelta.n} instances on ${py}` };
-    case 'traverse-member-not-visited':
-    case 'clear-missing':
-    case 'clear-member-not-cleared':
-    case 'managed-dict-not-visited': {
-      if (!t) return notFound(f);
-      const c = t.selfCycleCollected;
-      if (c?.value === false) return { verdict: 'confirmed at run time', evidence: `a cycle through ${t.name}.${c.via ?? 'an attribute'} is never collected on ${py}` };
-      if (c?.value === true) return { verdict: 'not observed', evidence: `a cycle through ${t.name}.${c.via ?? 'an attribute'} is collected on ${py} (the flagged member may need another cycle)` };
-      return { verdict: 'not testable', evidence: c?.reason ?? `no cycle could be made through ${t.name}` };
-    }
-    case 'module-state-not-traversed':
-    case 'module-state-not-cleared': {
-      const supported = report.fresh.filter((x) => x.supported);
-      if (!supported.length) return { verdict: 'not testable', evidence: report.fresh[0]?.reason ?? `a fresh ${module} module cannot be loaded` };
-      return leak ? { verdict: 'confirmed at run time', evidence: `${leak} on ${py}` }
-        : { verdict: 'not observed', evidence: `a fresh ${module} module and its types are collected on ${py}` };
-    }
-  }
-  return { verdict: 'not testable', evidence: 'no run-time check for this rule' };
+  const seen: RuntimeEvidence = {
+    report, python,
+    module: f.module ?? report.module,
+    type: f.type ? report.types.find((x) => x.name === f.type || x.name.endsWith(`.${f.type}`)) : undefined,
+    moduleLeak: moduleLeak(report),
+    typeNotFound: { verdict: 'not testable', evidence: `type ${f.type ?? f.spec ?? '?'} was not found in the imported module` },
+    instanceProblem,
+  };
+  return rule?.runtimeVerdict?.(f, seen) ?? { verdict: 'not testable', evidence: 'no run-time check for this rule' };
 }
 
 function moduleLeak(report: RuntimeReport): string | null {
@@ -154,10 +114,6 @@ function moduleLeak(report: RuntimeReport): string | null {
     if (f.typesLeft.length) return `type(s) ${f.typesLeft.join(', ')} outlive a fresh module`;
   }
   return null;
-}
-
-function notFound(f: Finding): { verdict: Verdict; evidence: string } {
-  return { verdict: 'not testable', evidence: `type ${f.type ?? f.spec ?? '?'} was not found in the imported module` };
 }
 
 function instanceProblem(t: RuntimeType): string {

@@ -1,0 +1,107 @@
+// The model's shapes while link.ts builds it in place. Everything after linking sees them through model.ts, frozen:
+// the same names, deeply readonly, so that nothing but linking can write into the model.
+
+import type {
+  CallFact, FileFacts, FunctionFact, MacroFact, ModuleDefFact, Position, SpecFact, StaticTypeFact, StructFact,
+  StructMember, TypeCreationFact,
+} from './facts.js';
+
+export type TypeKind = 'heap' | 'static';
+
+/** What a flags expression is known to contain. */
+export interface FlagSet {
+  names: Set<string>;
+  /** Identifiers or expressions that could not be resolved to Py_TPFLAGS_* names. */
+  unresolved: string[];
+  /** Where the flags are written, if anywhere. */
+  position: Position | null;
+}
+
+export interface SlotValue extends Position {
+  /** Name of the function in the slot, or null for NULL. */
+  function: string | null;
+  /** The normalised expression when the slot holds something other than a plain function name. */
+  expression: string | null;
+  file: string;
+}
+
+/** What a base-type expression refers to. */
+export type BaseRef =
+  | { kind: 'model'; expression: string; type: ExtensionType }
+  | { kind: 'builtin'; expression: string; name: string; gc: boolean; traverseVisitsType: boolean; heap: boolean }
+  | { kind: 'python-class'; expression: string } // created by PyErr_NewException or a class statement
+  | { kind: 'unknown'; expression: string };
+
+export interface ExtensionType {
+  id: string;
+  kind: TypeKind;
+  /** C identifier of the spec (heap) or of the PyTypeObject (static). */
+  cName: string;
+  /** Python-visible dotted name (`_random.Random`), when known. */
+  name: string | null;
+  module: string | null;
+  file: string;
+  line: number;
+  column: number;
+  flags: FlagSet;
+  /** Slots by tp_* name (`tp_traverse`), own only. */
+  slots: Map<string, SlotValue>;
+  /** Instance struct, when basicsize is sizeof(a struct found in the analysed code). */
+  struct: StructFact | null;
+  /** sizeof() type name, even when the struct itself was not found. */
+  structName: string | null;
+  bases: BaseRef[];
+  creations: TypeCreationFact[];
+  /** Normalised places the type object is stored in (`field:FooType`, `global:FooType`). */
+  storage: Set<string>;
+  spec: SpecFact | null;
+  staticType: StaticTypeFact | null;
+  /** False when the slots could not all be read (slot array not found, initializer misparsed). */
+  slotsKnown: boolean;
+  /** False when the type may get a base the analysis cannot see (created through code it cannot follow). */
+  basesKnown: boolean;
+}
+
+export interface ModuleInfo {
+  def: ModuleDefFact;
+  name: string | null;
+  /** State struct when m_size is sizeof(a struct found). */
+  stateStruct: StructFact | null;
+  stateStructName: string | null;
+  size: 'none' | 'state' | 'unknown';
+}
+
+/** Something the model could not decide, said once. */
+export interface Uncertainty {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface AllocationSite {
+  function: FunctionFact;
+  call: CallFact;
+  allocator: Allocator;
+  type: ExtensionType;
+}
+
+export type Allocator = 'gc-new' | 'new' | 'tp-alloc' | 'generic-alloc' | 'malloc-init';
+
+export interface Model {
+  files: FileFacts[];
+  types: ExtensionType[];
+  modules: ModuleInfo[];
+  functions: Map<string, FunctionFact[]>;
+  macros: Map<string, MacroFact[]>;
+  structs: Map<string, StructFact[]>;
+  typedefs: Map<string, { target: string; pointerDepth: number }>;
+  allocations: AllocationSite[];
+  /** Functions that call each function (by callee name). */
+  callers: Map<string, FunctionFact[]>;
+  /** Functions referenced as values (slots, method tables, function pointers): reachable from Python. */
+  exposedFunctions: Set<string>;
+  uncertainties: Uncertainty[];
+  pythonVersion: { major: number; minor: number };
+}
+
+export type { FunctionFact, StructFact, StructMember, CallFact };

@@ -1,0 +1,162 @@
+// What rules ask of one frozen model, each answer computed once and kept on this object (one per model): nothing
+// is cached in module state, so two models (two Python versions, two editor buffers) never share an answer.
+
+import type { AllocationSite, ExtensionType, Frozen, FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
+import {
+  allocatingFunctions, allocationIsTracked, findFunction, inheritedSlot, isGcType, traverseOf, traverseVisitsType,
+  type Answer, type GcAnswer, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
+} from './gc.js';
+import {
+  constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
+  objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
+} from './members.js';
+import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
+import {
+  callsAny, clearedPaths, deallocFacts, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer, type PathSet as PathAnswer,
+} from './protocol.js';
+
+// Answers are shared by every rule that asks: they are handed out read-only.
+export type PathSet = Frozen<PathAnswer>;
+export type DeallocFacts = Frozen<DeallocAnswer>;
+export type MemberAnswer = Frozen<MemberFacts>;
+
+export type ModuleFunctionField = 'm_traverse' | 'm_clear' | 'm_free';
+
+export class Queries {
+  private readonly gc = new Map<ExtensionType, GcAnswer>();
+  private readonly traverses = new Map<ExtensionType, TraverseInfo>();
+  private readonly typeVisits = new Map<FunctionFact, Map<ExtensionType, VisitAnswer>>();
+  private readonly inheritedSlots = new Map<ExtensionType, Map<'tp_clear', Answer | 'none'>>();
+  private readonly functions = new Map<string, FunctionFact | null>();
+  private readonly members = new Map<ExtensionType, MemberAnswer>();
+  private readonly constructions = new Map<ExtensionType, ConstructionFacts>();
+  private readonly mutableMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
+  private readonly visits = new Map<FunctionFact, PathSet>();
+  private readonly clears = new Map<FunctionFact, Map<boolean, PathSet>>();
+  private readonly earlyReturns = new Map<FunctionFact, ReturnType<typeof visitsSkippedByEarlyReturn>>();
+  private readonly deallocs = new Map<FunctionFact, Map<string | null, DeallocFacts>>();
+  private readonly calls = new Map<ReadonlySet<string>, Map<FunctionFact, Answer>>();
+  private readonly tracking = new Map<AllocationSite, TrackingAnswer>();
+  private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
+  private readonly moduleFunctions = new Map<ModuleInfo, Map<ModuleFunctionField, FunctionFact | 'none' | 'unknown'>>();
+  private readonly staticGlobals = new Map<string, readonly GlobalFact[]>();
+  private allocating: ReadonlySet<FunctionFact> | null = null;
+  private stores: FieldStores | null = null;
+  private writes: MemberWrites | null = null;
+
+  constructor(readonly model: Model) {}
+
+  // types -------------------------------------------------------------------------------------------------------
+
+  isGc(t: ExtensionType): GcAnswer {
+    return once(this.gc, t, () => isGcType(this.model, t));
+  }
+
+  /** The tp_traverse a type ends up with: its own, or one inherited from a base. */
+  traverseOf(t: ExtensionType): TraverseInfo {
+    return once(this.traverses, t, () => traverseOf(this.model, t));
+  }
+
+  /** Does traverse function `fn` of `owner` visit the type of the object, directly or through what it calls? */
+  traverseVisitsType(fn: FunctionFact, owner: ExtensionType): VisitAnswer {
+    return once(inner(this.typeVisits, fn), owner, () => traverseVisitsType(this.model, fn, owner));
+  }
+
+  /** Whether the type gets the slot from a base (only through inherit_special). */
+  inheritedSlot(t: ExtensionType, slot: 'tp_clear'): Answer | 'none' {
+    return once(inner(this.inheritedSlots, t), slot, () => inheritedSlot(this.model, t, slot));
+  }
+
+  /** The definition of `name` as seen from `nearFile`. */
+  findFunction(name: string, nearFile: string): FunctionFact | null {
+    return once(this.functions, `${name}\0${nearFile}`, () => findFunction(this.model, name, nearFile));
+  }
+
+  // members -----------------------------------------------------------------------------------------------------
+
+  /** Object-holding members the type adds to its base's layout. */
+  objectMembers(t: ExtensionType): MemberAnswer {
+    return once(this.members, t, () => objectMembers(this.model, t));
+  }
+
+  /** Whether code other than construction and destruction can store into the member. */
+  isMutableMember(t: ExtensionType, m: StructMember): boolean {
+    return once(inner(this.mutableMembers, t), m, () => {
+      const construction = once(this.constructions, t, () => constructionFacts(this.model, t));
+      this.writes ??= memberWrites(this.model);
+      return isMutableMember(t, m, construction, this.writes);
+    });
+  }
+
+  memberCannotHoldObjects(m: StructMember): boolean {
+    return memberCannotHoldObjects(this.model, m);
+  }
+
+  /** True when every store into `<anything>->name` is a new string, number or bytes object. */
+  fieldHoldsOnlyLeafObjects(name: string): boolean {
+    this.stores ??= fieldStores(this.model);
+    return fieldHoldsOnlyLeafObjects(name, this.stores);
+  }
+
+  // traverse, clear, dealloc ------------------------------------------------------------------------------------
+
+  /** Members a traverse function visits. */
+  visitedPaths(fn: FunctionFact): PathSet {
+    return once(this.visits, fn, () => visitedPaths(this.model, fn));
+  }
+
+  /** Members a clear (or free) function releases; with `mustReset`, a plain decref counts only if it resets. */
+  clearedPaths(fn: FunctionFact, mustReset = false): PathSet {
+    return once(inner(this.clears, fn), mustReset, () => clearedPaths(this.model, fn, mustReset));
+  }
+
+  /** Visits a traverse skips through an early `return 0` taken when one member is NULL. */
+  visitsSkippedByEarlyReturn(fn: FunctionFact): ReturnType<typeof visitsSkippedByEarlyReturn> {
+    return once(this.earlyReturns, fn, () => visitsSkippedByEarlyReturn(fn));
+  }
+
+  /** What a tp_dealloc does, and in which order; `clearFunction` is the type's tp_clear. */
+  deallocFacts(fn: FunctionFact, clearFunction: string | null): DeallocFacts {
+    return once(inner(this.deallocs, fn), clearFunction, () => deallocFacts(this.model, fn, clearFunction));
+  }
+
+  /** Does `fn` call one of `names`, directly, through a macro or a helper? Pass the same set each time. */
+  callsAny(fn: FunctionFact, names: ReadonlySet<string>): Answer {
+    return once(inner(this.calls, names), fn, () => callsAny(this.model, fn, names));
+  }
+
+  /** Is the object allocated at `site` tracked before it escapes to Python? */
+  allocationIsTracked(site: AllocationSite): TrackingAnswer {
+    return once(this.tracking, site, () => {
+      this.allocating ??= allocatingFunctions(this.model);
+      return allocationIsTracked(this.model, site, this.allocating);
+    });
+  }
+
+  // modules -----------------------------------------------------------------------------------------------------
+
+  /** Object-holding fields of the module state, or null when the state struct is unknown. */
+  moduleStateFields(mod: ModuleInfo): readonly StructMember[] | null {
+    return once(this.stateFields, mod, () => moduleStateFields(this.model, mod));
+  }
+
+  moduleFunction(mod: ModuleInfo, field: ModuleFunctionField): FunctionFact | 'none' | 'unknown' {
+    return once(inner(this.moduleFunctions, mod), field, () => moduleFunction(this.model, mod, field));
+  }
+
+  /** Static object globals of a file that some function stores an object in. */
+  staticObjectGlobals(file: string): readonly GlobalFact[] {
+    return once(this.staticGlobals, file, () => staticObjectGlobals(this.model, file));
+  }
+}
+
+function once<K, V>(cache: Map<K, V>, key: K, compute: () => V): V {
+  if (cache.has(key)) return cache.get(key) as V;
+  const value = compute();
+  cache.set(key, value);
+  return value;
+}
+
+function inner<K, K2, V>(cache: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  return once(cache, key, () => new Map<K2, V>());
+}
