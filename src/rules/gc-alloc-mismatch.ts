@@ -2,6 +2,7 @@ import type { Model } from '../model/model.js';
 import type { Report, Rule } from './rule.js';
 import { displayName, findFunction, isGcType } from '../model/gc.js';
 import { deallocFacts } from '../model/protocol.js';
+import { render } from '../model/expr.js';
 
 const NON_GC_FREES = new Set(['PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL']);
 
@@ -22,12 +23,12 @@ function checkAllocations(model: Model, report: Report): void {
     const at = { file: site.function.file, line: site.call.line, column: site.call.column, type: site.type, function: site.function.name };
     if (gc === 'yes' && (site.allocator === 'new' || site.allocator === 'malloc-init')) {
       report({
-        message: `${site.call.callee}() in ${site.function.name}() allocates an instance of GC type ${displayName(site.type)} without the GC header: tracking or freeing it with PyObject_GC_Del corrupts memory; use PyObject_GC_New or tp_alloc`,
+        message: `${render(site.call.callee)}() in ${site.function.name}() allocates an instance of GC type ${displayName(site.type)} without the GC header: tracking or freeing it with PyObject_GC_Del corrupts memory; use PyObject_GC_New or tp_alloc`,
         ...at,
       });
     } else if (gc === 'no' && site.allocator === 'gc-new') {
       report({
-        message: `${site.call.callee}() in ${site.function.name}() allocates an instance of non-GC type ${displayName(site.type)} with a GC header that its tp_free (PyObject_Free) does not expect; use PyObject_New, or add Py_TPFLAGS_HAVE_GC`,
+        message: `${render(site.call.callee)}() in ${site.function.name}() allocates an instance of non-GC type ${displayName(site.type)} with a GC header that its tp_free (PyObject_Free) does not expect; use PyObject_New, or add Py_TPFLAGS_HAVE_GC`,
         ...at,
       });
     }
