@@ -2,6 +2,9 @@
 // C API comes from here, whatever definitions of these names the analysed files contain: CPython's `Include/`,
 // a venv's headers or a vendored compatibility header are the C API, not part of the extension.
 
+import type { Expr } from './facts.js';
+import { calleeName, isArrowSlot } from './expr.js';
+
 export type PyVersion = readonly [number, number];
 
 const ALWAYS: PyVersion = [2, 0];
@@ -154,8 +157,9 @@ export const ALLOCATORS: Readonly<Record<string, { allocator: Allocator; typeArg
 };
 
 /** Calls that allocate an instance (the pattern a constructor is recognised by). */
-export function isAllocatingCall(callee: string): boolean {
-  return callee in ALLOCATORS && ALLOCATORS[callee].allocator !== 'malloc-init' || /->tp_alloc$/.test(callee);
+export function isAllocatingCall(callee: Expr): boolean {
+  const name = calleeName(callee);
+  return name !== null && Object.hasOwn(ALLOCATORS, name) && ALLOCATORS[name].allocator !== 'malloc-init' || isArrowSlot(callee, 'tp_alloc');
 }
 
 export const MALLOC_CALLS: ReadonlySet<string> = new Set([
@@ -236,8 +240,9 @@ const NON_GC = [
   'PyBool_Type', 'PyByteArray_Type', 'PyRange_Type', 'PyMemoryView_Type', 'PyCapsule_Type', 'PySlice_Type',
 ];
 
-export function builtinBase(expression: string): (BuiltinType & { name: string }) | null {
-  const name = expression.replace(/^&/, '').replace(/^\(PyObject\*\)|^\(PyTypeObject\*\)/, '');
+/** The builtin type or exception `name` (as in `&PyList_Type`, `PyExc_Exception`) denotes, if any. */
+export function builtinBase(name: string | null): (BuiltinType & { name: string }) | null {
+  if (name === null) return null;
   if (/^PyExc_\w+$/.test(name)) return { name, gc: true, traverseVisitsType: false };
   if (GC_CONTAINERS.includes(name)) return { name, gc: true, traverseVisitsType: false };
   if (NON_GC.includes(name)) return { name, gc: false, traverseVisitsType: false };

@@ -2,7 +2,7 @@
 // the same names, deeply readonly, so that nothing but linking can write into the model.
 
 import type {
-  CallFact, FileFacts, FunctionFact, MacroFact, ModuleDefFact, Position, SpecFact, StaticTypeFact, StructFact,
+  CallFact, Expr, FileFacts, FunctionFact, MacroFact, ModuleDefFact, Position, SpecFact, StaticTypeFact, StructFact,
   StructMember, TypeCreationFact,
 } from './facts.js';
 
@@ -20,17 +20,36 @@ export interface FlagSet {
 export interface SlotValue extends Position {
   /** Name of the function in the slot, or null for NULL. */
   function: string | null;
-  /** The normalised expression when the slot holds something other than a plain function name. */
-  expression: string | null;
+  /** The value when the slot holds something other than a plain function name or NULL. */
+  expression: Expr | null;
   file: string;
 }
 
 /** What a base-type expression refers to. */
 export type BaseRef =
-  | { kind: 'model'; expression: string; type: ExtensionType }
-  | { kind: 'builtin'; expression: string; name: string; gc: boolean; traverseVisitsType: boolean; heap: boolean }
-  | { kind: 'python-class'; expression: string } // created by PyErr_NewException or a class statement
-  | { kind: 'unknown'; expression: string };
+  | { kind: 'model'; expression: Expr; type: ExtensionType }
+  | { kind: 'builtin'; expression: Expr; name: string; gc: boolean; traverseVisitsType: boolean; heap: boolean }
+  | { kind: 'python-class'; expression: Expr } // created by PyErr_NewException or a class statement
+  | { kind: 'unknown'; expression: Expr };
+
+/**
+ * A place a type object is kept: a field of some struct (module state, usually), a global, a local of a function,
+ * or the result of a function that returns it.
+ */
+export type Place =
+  | { k: 'field'; field: string }
+  | { k: 'global'; name: string }
+  | { k: 'local'; fn: string; name: string }
+  | { k: 'return'; fn: string };
+
+export function samePlace(a: Readonly<Place>, b: Readonly<Place>): boolean {
+  switch (a.k) {
+    case 'field': return b.k === 'field' && a.field === b.field;
+    case 'global': return b.k === 'global' && a.name === b.name;
+    case 'local': return b.k === 'local' && a.fn === b.fn && a.name === b.name;
+    case 'return': return b.k === 'return' && a.fn === b.fn;
+  }
+}
 
 export interface ExtensionType {
   id: string;
@@ -52,8 +71,8 @@ export interface ExtensionType {
   structName: string | null;
   bases: BaseRef[];
   creations: TypeCreationFact[];
-  /** Normalised places the type object is stored in (`field:FooType`, `global:FooType`). */
-  storage: Set<string>;
+  /** Places the type object is stored in (each once). */
+  storage: Place[];
   spec: SpecFact | null;
   staticType: StaticTypeFact | null;
   /** False when the slots could not all be read (slot array not found, initializer misparsed). */

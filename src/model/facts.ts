@@ -1,6 +1,34 @@
 // Plain, serialisable facts extracted from one file. Linking them across the files of a run is model/link.ts.
-// Expressions are kept as normalised text: casts, parentheses and white space removed
-// (`(PyObject *)Py_TYPE(self)` → `Py_TYPE(self)`, `(( FooObject *) op)->x` → `op->x`).
+// Expressions are lowered to Expr, a small typed form, so that nothing after extraction reads C text again.
+
+/**
+ * A C expression as the model needs it. Casts and parentheses are dropped during lowering (the model never asks
+ * what a value was cast to), so `((FooObject *)op)->x` is `op->x`. Plain objects only: facts cross worker threads
+ * and sit in a cache. `Py_TYPE(x)`, `x->ob_type` and `PyType_GetSlot(t, Py_tp_x)` stay calls and members here;
+ * model/expr.ts gives the views that read them as "type of" and "slot of".
+ */
+/** Expressions are values: never changed after lowering, so they are readonly all the way down. */
+export type Expr =
+  | { readonly k: 'name'; readonly name: string }
+  /** A number, string or NULL; `text` is the spelling, for messages. */
+  | { readonly k: 'literal'; readonly value: number | string | null; readonly text: string }
+  | { readonly k: 'member'; readonly object: Expr; readonly field: string; readonly arrow: boolean }
+  | { readonly k: 'call'; readonly callee: Expr; readonly args: readonly Expr[] }
+  | { readonly k: 'addr'; readonly of: Expr }
+  | { readonly k: 'deref'; readonly of: Expr }
+  | { readonly k: 'index'; readonly object: Expr; readonly index: Expr | null }
+  | { readonly k: 'unary'; readonly op: string; readonly of: Expr }
+  | { readonly k: 'binary'; readonly op: string; readonly left: Expr; readonly right: Expr }
+  | { readonly k: 'sizeof'; readonly typeName: string }
+  | { readonly k: 'offsetof'; readonly typeName: string; readonly member: string }
+  /** Adjacent string literals and macros, resolved when linking: `MODULE ".Foo"`. */
+  | { readonly k: 'concat'; readonly parts: readonly Expr[] }
+  /** An initializer list; designators are dropped. */
+  | { readonly k: 'init'; readonly items: readonly Expr[] }
+  /** Anything else (`a ? b : c`, `x++`, a compound literal): its text without white space, and the names in it. */
+  | { readonly k: 'other'; readonly text: string; readonly names: readonly string[] };
+
+export type CallExpr = Extract<Expr, { k: 'call' }>;
 
 export interface Position {
   line: number; // 1-based
@@ -37,18 +65,12 @@ export interface TypedefFact {
   pointerDepth: number;
 }
 
-export type ValueFact =
-  | { kind: 'null' }
-  | { kind: 'number'; value: number }
-  | { kind: 'string'; value: string }
-  | { kind: 'identifier'; name: string }
-  | { kind: 'address'; name: string } // &identifier
-  | { kind: 'sizeof'; typeName: string }
-  | { kind: 'expression'; text: string; identifiers: string[] };
+/** An initializer value where it is written. A missing value (`{Py_tp_x}`) is NULL. */
+export type ValueFact = Expr & Position;
 
 export interface SlotFact extends Position {
   slot: string; // Py_tp_traverse, or the raw text when not an identifier
-  value: ValueFact;
+  value: Expr;
 }
 
 export interface SlotArrayFact extends Located {
@@ -62,34 +84,34 @@ export interface SpecFact extends Located {
   cName: string;
   /** The function it is declared in, or null at file scope. */
   scope: string | null;
-  name: (ValueFact & Position) | null;
-  basicsize: (ValueFact & Position) | null;
-  itemsize: (ValueFact & Position) | null;
-  flags: (ValueFact & Position) | null;
-  slots: (ValueFact & Position) | null;
+  name: ValueFact | null;
+  basicsize: ValueFact | null;
+  itemsize: ValueFact | null;
+  flags: ValueFact | null;
+  slots: ValueFact | null;
 }
 
 export interface StaticTypeFact extends Located {
   cName: string;
   /** Field values by field name (`tp_traverse`, `tp_flags` …), from designated or positional initializers. */
-  fields: Record<string, ValueFact & Position>;
+  fields: Record<string, ValueFact>;
   /** True when a positional initializer could not be mapped to field names reliably. */
   positionalUnreliable: boolean;
 }
 
 export interface ModuleDefFact extends Located {
   cName: string;
-  fields: Record<string, ValueFact & Position>;
+  fields: Record<string, ValueFact>;
 }
 
 export interface CallFact extends Position {
-  /** Normalised callee: a function name, or e.g. `tp->tp_free`, `Py_TYPE(self)->tp_free`. */
-  callee: string;
-  args: string[];
-  /** Identifiers mentioned in each argument (helps resolve what an argument refers to). */
-  argIdentifiers: string[][];
-  /** The variable or place the result is stored in (`self`, `st->FooType`), or `return` when returned. */
-  assignedTo: string | null;
+  /** A function name, or e.g. `tp->tp_free`, `Py_TYPE(self)->tp_free`. */
+  callee: Expr;
+  args: Expr[];
+  /** The variable or place the result is stored in (`self`, `st->FooType`). */
+  assignedTo: Expr | null;
+  /** The result is returned by the calling function. */
+  returned: boolean;
   /** Index in source order among this function's calls. */
   order: number;
   /** Call sits inside a for/while/do loop. */
@@ -99,8 +121,8 @@ export interface CallFact extends Position {
 }
 
 export interface AssignmentFact extends Position {
-  target: string;
-  value: string;
+  target: Expr;
+  value: Expr;
   /** Declared type of the target when this assignment is a declaration (`PyTypeObject *tp = …`). */
   declaredType: string | null;
 }
@@ -112,9 +134,12 @@ export interface FunctionFact extends Located {
   params: { name: string; typeName: string; pointerDepth: number }[];
   calls: CallFact[];
   assignments: AssignmentFact[];
-  returns: string[];
-  /** Each return statement: how many calls precede it, and the condition of the `if` it sits under, if any. */
-  returnSites: { value: string; afterCalls: number; guard: string | null; line: number }[];
+  returns: Expr[];
+  /**
+   * Each return statement: how many calls precede it, and the condition of the `if` it sits under, if any (in an
+   * `else` branch, the negated condition).
+   */
+  returnSites: { value: Expr | null; afterCalls: number; guard: Expr | null; line: number }[];
   /** Local variables with their declared types. */
   locals: { name: string; typeName: string; pointerDepth: number }[];
   /** Identifiers used as values (not called): function names passed around, globals read. */
@@ -126,10 +151,12 @@ export interface TypeCreationFact extends Located {
   /** PyType_FromSpec, PyType_FromSpecWithBases, PyType_FromModuleAndSpec, PyType_FromMetaclass. */
   creator: string;
   spec: string | null; // C identifier of the spec (`&foo_spec` → foo_spec)
-  specExpression: string;
-  bases: string | null; // normalised expression of the bases argument
-  module: string | null;
-  storedIn: string | null; // where the result goes: `st->FooType`, `FooType`, a local, or `return`
+  specExpression: Expr;
+  bases: Expr | null; // null when absent, NULL or 0
+  module: Expr | null;
+  storedIn: Expr | null; // where the result goes: `st->FooType`, `FooType`, a local
+  /** The result is returned by the creating function. */
+  returned: boolean;
   inFunction: string | null;
 }
 
@@ -157,7 +184,10 @@ export interface MacroFact {
   file: string;
   name: string;
   params: string[] | null; // null for object-like macros
+  /** Raw text: a macro body need not be an expression (model/macros.ts is where it is expanded). */
   body: string;
+  /** An object-like macro's body read as an expression (flags, names); null for function-like macros. */
+  value: Expr | null;
   line: number;
 }
 
@@ -176,7 +206,7 @@ export interface FileFacts {
   memberTables: MemberTableFact[];
   macros: MacroFact[];
   /** `Foo_Type.tp_flags = …` / `Foo_Type.tp_new = …` assignments at run time. */
-  staticFieldAssignments: { typeName: string; field: string; value: string; line: number; column: number }[];
+  staticFieldAssignments: { typeName: string; field: string; value: Expr; line: number; column: number }[];
   unknownConditions: { line: number; condition: string; macros: string[] }[];
   /** Functions whose bodies nest too deep to walk completely. */
   truncatedFunctions: string[];

@@ -1,7 +1,10 @@
 // Questions about the GC protocol, answered from the model. Every answer can be "unknown", with the reason.
 
 import type { AllocationSite, BaseRef, ExtensionType, FunctionFact, Model } from './model.js';
+import type { Expr } from './facts.js';
 import { TRACKING_CALLS, TYPE_VISITING_TRAVERSES } from './capi.js';
+import { ExprSet, calleeName, containsGetSlot, isArrowSlot, isName, leadingName, render, typeOfObject } from './expr.js';
+import { callsInMacroBody } from './macros.js';
 
 export type Answer = 'yes' | 'no' | 'unknown';
 
@@ -38,7 +41,7 @@ function baseIsGc(model: Model, base: BaseRef, seen: Set<ExtensionType>): GcAnsw
     case 'builtin': return { answer: base.gc ? 'yes' : 'no', reason: base.name };
     case 'python-class': return { answer: 'yes', reason: 'a class created at run time' };
     case 'model': return isGcType(model, base.type, seen);
-    case 'unknown': return { answer: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+    case 'unknown': return { answer: 'unknown', reason: `the base ${render(base.expression)} could not be resolved` };
   }
 }
 
@@ -46,7 +49,7 @@ export function describeBase(base: BaseRef): string {
   switch (base.kind) {
     case 'builtin': return base.name;
     case 'model': return displayName(base.type);
-    default: return base.expression;
+    default: return render(base.expression);
   }
 }
 
@@ -74,7 +77,7 @@ export function traverseOf(model: Model, t: ExtensionType, seen = new Set<Extens
   if (own?.function) {
     return { kind: 'own', functionName: own.function, fn: findFunction(model, own.function, own.file), owner: t };
   }
-  if (own?.expression) return { kind: 'unknown', reason: `tp_traverse is ${own.expression}` };
+  if (own?.expression) return { kind: 'unknown', reason: `tp_traverse is ${render(own.expression)}` };
   if (!t.slotsKnown) return { kind: 'unknown', reason: 'its slots could not all be read' };
   if (seen.has(t)) return { kind: 'unknown', reason: 'circular bases' };
   seen.add(t);
@@ -96,7 +99,7 @@ export function traverseOf(model: Model, t: ExtensionType, seen = new Set<Extens
         return inherited;
       }
       case 'unknown':
-        return { kind: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+        return { kind: 'unknown', reason: `the base ${render(base.expression)} could not be resolved` };
     }
   }
   return { kind: 'none' };
@@ -154,12 +157,12 @@ export function traverseVisitsType(model: Model, fn: FunctionFact, owner: Extens
   const visitParam = fn.params.find((p) => p.typeName === 'visitproc')?.name ?? fn.params[1]?.name ?? 'visit';
   let unknown: string | null = null;
   for (const call of fn.calls) {
-    if (call.callee === 'Py_VISIT' && denotesTypeOfObject(call.args[0] ?? '', fn)) return { answer: 'yes', reason: `Py_VISIT(${call.args[0]})` };
-    if (call.callee === visitParam && denotesTypeOfObject(call.args[0] ?? '', fn)) return { answer: 'yes', reason: `${visitParam}(${call.args[0]}, …)` };
-    if (TYPE_VISITING_TRAVERSES.has(call.callee)) return { answer: 'yes', reason: call.callee };
-    if (!call.args.includes(visitParam)) {
-      const macro = macroVisitsType(model, call.callee);
-      if (macro === 'yes') return { answer: 'yes', reason: `macro ${call.callee}` };
+    const callee = calleeName(call.callee);
+    if (callee === 'Py_VISIT' && denotesTypeOfObject(call.args[0], fn)) return { answer: 'yes', reason: `Py_VISIT(${render(call.args[0])})` };
+    if (callee === visitParam && denotesTypeOfObject(call.args[0], fn)) return { answer: 'yes', reason: `${visitParam}(${render(call.args[0])}, …)` };
+    if (callee !== null && TYPE_VISITING_TRAVERSES.has(callee)) return { answer: 'yes', reason: callee };
+    if (!call.args.some((a) => isName(a, visitParam))) {
+      if (callee !== null && macroVisitsType(model, callee) === 'yes') return { answer: 'yes', reason: `macro ${callee}` };
       continue;
     }
     const delegated = delegationVisitsType(model, call.callee, fn, owner, depth, seen);
@@ -172,19 +175,25 @@ export function traverseVisitsType(model: Model, fn: FunctionFact, owner: Extens
 
 const NON_TYPE_VISITING_APIS: ReadonlySet<string> = new Set(['PyObject_VisitManagedDict', '_PyObject_VisitManagedDict', 'Py_VISIT']);
 
-function delegationVisitsType(model: Model, callee: string, fn: FunctionFact, owner: ExtensionType, depth: number, seen: Set<string>): VisitAnswer {
-  if (NON_TYPE_VISITING_APIS.has(callee)) return { answer: 'no', reason: callee };
-  if (/^\w+$/.test(callee)) {
+/** `base->tp_traverse`, or `PyType_GetSlot(base, Py_tp_traverse)` anywhere in it. */
+function isBaseTraverse(e: Expr): boolean {
+  return isArrowSlot(e, 'tp_traverse') || containsGetSlot(e, 'tp_traverse');
+}
+
+function delegationVisitsType(model: Model, calleeExpr: Expr, fn: FunctionFact, owner: ExtensionType, depth: number, seen: Set<string>): VisitAnswer {
+  const callee = calleeName(calleeExpr);
+  if (callee !== null) {
+    if (NON_TYPE_VISITING_APIS.has(callee)) return { answer: 'no', reason: callee };
     const target = findFunction(model, callee, fn.file);
     if (target) return traverseVisitsType(model, target, owner, depth + 1, seen);
     // A local function pointer from PyType_GetSlot(base, Py_tp_traverse) or base->tp_traverse.
-    const assigned = fn.assignments.filter((a) => a.target === callee);
-    if (assigned.some((a) => /PyType_GetSlot\(.*Py_tp_traverse\)|->tp_traverse$/.test(a.value))) return baseTraverseVisitsType(model, owner, depth, seen);
+    const assigned = fn.assignments.filter((a) => isName(a.target, callee));
+    if (assigned.some((a) => isBaseTraverse(a.value))) return baseTraverseVisitsType(model, owner, depth, seen);
     if (model.macros.has(callee)) return { answer: 'unknown', reason: `the macro ${callee} hides what it visits` };
     return { answer: 'unknown', reason: `${callee}() is not defined in the analysed files` };
   }
-  if (/->tp_traverse$/.test(callee) || /PyType_GetSlot\(.*Py_tp_traverse\)/.test(callee)) return baseTraverseVisitsType(model, owner, depth, seen);
-  return { answer: 'unknown', reason: `the call through ${callee} cannot be followed` };
+  if (isBaseTraverse(calleeExpr)) return baseTraverseVisitsType(model, owner, depth, seen);
+  return { answer: 'unknown', reason: `the call through ${render(calleeExpr)} cannot be followed` };
 }
 
 /** Delegating to "the base's traverse": covers the type visit only when that base is a heap type that visits it. */
@@ -193,7 +202,7 @@ function baseTraverseVisitsType(model: Model, owner: ExtensionType, depth: numbe
   for (const base of owner.bases) {
     if (base.kind === 'builtin') return { answer: 'no', reason: `the base ${base.name} is a static type whose traverse does not visit the type` };
     if (base.kind === 'python-class') return { answer: 'yes', reason: 'subtype_traverse of the base' };
-    if (base.kind === 'unknown') return { answer: 'unknown', reason: `the base ${base.expression} could not be resolved` };
+    if (base.kind === 'unknown') return { answer: 'unknown', reason: `the base ${render(base.expression)} could not be resolved` };
     const t = traverseOf(model, base.type);
     if (t.kind === 'own' && t.fn) return traverseVisitsType(model, t.fn, base.type, depth + 1, seen);
     if (t.kind === 'inherited-builtin') return { answer: t.visitsType ? 'yes' : 'no', reason: describeBase(t.base) };
@@ -204,10 +213,11 @@ function baseTraverseVisitsType(model: Model, owner: ExtensionType, depth: numbe
 }
 
 /** `Py_TYPE(self)`, `self->ob_type`, `self->ob_base.ob_type`, or a local assigned one of those. */
-function denotesTypeOfObject(expr: string, fn: FunctionFact, depth = 0): boolean {
-  if (/^Py_TYPE\(.+\)$/.test(expr) || /(->|\.)ob_type$/.test(expr) || /^_PyObject_CAST\(\w+\)->ob_type$/.test(expr)) return true;
-  if (depth < 3 && /^\w+$/.test(expr)) {
-    const assigned = fn.assignments.filter((a) => a.target === expr);
+function denotesTypeOfObject(expr: Expr | undefined, fn: FunctionFact, depth = 0): boolean {
+  if (!expr) return false;
+  if (typeOfObject(expr)) return true;
+  if (depth < 3 && expr.k === 'name') {
+    const assigned = fn.assignments.filter((a) => isName(a.target, expr.name));
     return assigned.length > 0 && assigned.every((a) => denotesTypeOfObject(a.value, fn, depth + 1));
   }
   return false;
@@ -216,7 +226,11 @@ function denotesTypeOfObject(expr: string, fn: FunctionFact, depth = 0): boolean
 function macroVisitsType(model: Model, name: string): Answer {
   const defs = model.macros.get(name);
   if (!defs?.length) return 'no';
-  return defs.some((m) => /Py_VISIT\s*\(\s*(\(\s*PyObject\s*\*\s*\)\s*)?Py_TYPE\s*\(/.test(m.body) || /_PyObject_VisitType/.test(m.body)) ? 'yes' : 'no';
+  const visitsType = (call: Expr & { k: 'call' }) => {
+    const callee = calleeName(call.callee);
+    return (callee === 'Py_VISIT' && typeOfObject(call.args[0])?.via === 'Py_TYPE') || (callee !== null && TYPE_VISITING_TRAVERSES.has(callee));
+  };
+  return defs.some((m) => callsInMacroBody(m).some(visitsType)) ? 'yes' : 'no';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -232,7 +246,7 @@ export interface TrackingAnswer {
  * every function with an allocation site (`allocatingFunctions`), computed once per model by the caller.
  */
 export function allocationIsTracked(model: Model, site: AllocationSite, allocating: ReadonlySet<FunctionFact>): TrackingAnswer {
-  const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.order, 0);
+  const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.returned, site.call.order, 0);
   if (answer.answer !== 'no') return answer;
   // Some types track their instances later, on purpose (a capsule once it gets a traverse function).
   const deferred = deferredTracker(model, site, allocating);
@@ -249,30 +263,36 @@ function deferredTracker(model: Model, site: AllocationSite, allocating: Readonl
   if (!structName) return null;
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
-      if (fn === site.function || allocating.has(fn) || !fn.calls.some((c) => TRACKING_CALLS.has(c.callee))) continue;
+      if (fn === site.function || allocating.has(fn) || !fn.calls.some(isTrackingCall)) continue;
       if ([...fn.params, ...fn.locals].some((v) => v.typeName === structName)) return fn;
     }
   }
   return null;
 }
 
-function functionTracksResult(model: Model, fn: FunctionFact, variable: string | null, afterOrder: number, depth: number): TrackingAnswer {
-  const names = aliasesOf(variable, fn);
+function isTrackingCall(call: { callee: Expr }): boolean {
+  const callee = calleeName(call.callee);
+  return callee !== null && TRACKING_CALLS.has(callee);
+}
+
+function functionTracksResult(model: Model, fn: FunctionFact, variable: Expr | null, isReturned: boolean, afterOrder: number, depth: number): TrackingAnswer {
+  const names = aliasesOf(isReturned ? null : variable, fn);
   let opaqueHelper: string | null = null;
   for (const call of fn.calls) {
     if (call.order < afterOrder) continue;
-    if (TRACKING_CALLS.has(call.callee)) return { answer: 'yes', reason: `${call.callee} in ${fn.name}()` };
+    if (isTrackingCall(call)) return { answer: 'yes', reason: `${render(call.callee)} in ${fn.name}()` };
     // Handed to a helper that tracks it.
     if (call.args.some((a) => names.has(a))) {
-      const helper = findFunction(model, call.callee, fn.file);
-      if (helper && helper !== fn && helper.calls.some((c) => TRACKING_CALLS.has(c.callee))) {
-        return { answer: 'yes', reason: `${call.callee}() tracks it` };
+      const callee = calleeName(call.callee);
+      const helper = callee === null ? null : findFunction(model, callee, fn.file);
+      if (helper && helper !== fn && helper.calls.some(isTrackingCall)) {
+        return { answer: 'yes', reason: `${callee}() tracks it` };
       }
-      if (!helper && !/^_?Py/.test(call.callee)) opaqueHelper ??= call.callee;
+      if (!helper && !/^_?Py/.test(leadingName(call.callee) ?? '')) opaqueHelper ??= render(call.callee);
     }
   }
   if (opaqueHelper) return { answer: 'unknown', reason: `${fn.name}() hands it to ${opaqueHelper}(), which the analysis cannot see` };
-  const returned = variable === 'return' || fn.returns.some((r) => names.has(r));
+  const returned = isReturned || fn.returns.some((r) => names.has(r));
   if (!returned) return { answer: 'no', reason: `${fn.name}() never calls PyObject_GC_Track` };
   // The object leaves through `return`: the callers must track it.
   if (model.exposedFunctions.has(fn.name)) return { answer: 'no', reason: `${fn.name}() returns it to Python untracked` };
@@ -286,8 +306,8 @@ function functionTracksResult(model: Model, fn: FunctionFact, variable: string |
   let unknown: string | null = null;
   for (const caller of callers) {
     for (const call of caller.calls) {
-      if (call.callee !== fn.name) continue;
-      const r = functionTracksResult(model, caller, call.assignedTo, call.order, depth + 1);
+      if (!isName(call.callee, fn.name)) continue;
+      const r = functionTracksResult(model, caller, call.assignedTo, call.returned, call.order, depth + 1);
       if (r.answer === 'no') return { answer: 'no', reason: `${caller.name}() gets it from ${fn.name}() and never tracks it` };
       if (r.answer === 'unknown') unknown ??= r.reason;
     }
@@ -295,9 +315,9 @@ function functionTracksResult(model: Model, fn: FunctionFact, variable: string |
   return unknown ? { answer: 'unknown', reason: unknown } : { answer: 'yes', reason: 'every caller tracks it' };
 }
 
-function aliasesOf(variable: string | null, fn: FunctionFact): Set<string> {
-  const names = new Set<string>();
-  if (!variable || variable === 'return') return names;
+function aliasesOf(variable: Expr | null, fn: FunctionFact): ExprSet {
+  const names = new ExprSet();
+  if (!variable) return names;
   names.add(variable);
   for (let i = 0; i < 3; i++) {
     for (const a of fn.assignments) if (names.has(a.value)) names.add(a.target);

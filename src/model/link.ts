@@ -1,16 +1,20 @@
 // Links per-file facts into one Model: resolves macros, slot arrays, structs, bases, storage and allocations.
 
 import type {
-  FileFacts, FunctionFact, MacroFact, SlotArrayFact, SpecFact, StaticTypeFact, StructFact, TypeCreationFact,
-  ValueFact,
+  Expr, FileFacts, FunctionFact, MacroFact, SlotArrayFact, SpecFact, StaticTypeFact, StructFact, TypeCreationFact,
 } from './facts.js';
 // Linking builds the model in place, so it works on the writable shapes; callers get it frozen.
-import type {
-  AllocationSite, Allocator, BaseRef, ExtensionType, FlagSet, Model, ModuleInfo, SlotValue, Uncertainty,
+import {
+  samePlace, type AllocationSite, type Allocator, type BaseRef, type ExtensionType, type FlagSet, type Model,
+  type ModuleInfo, type Place, type SlotValue, type Uncertainty,
 } from './draft.js';
 import type { LinkedModel } from './model.js';
-import { ALLOCATORS, apiNameExists, builtinBase, isApiTypeName } from './capi.js';
-import { creationsThroughMacros, splitArgs } from './macros.js';
+import { ALLOCATORS, PYTHON_CLASS_CREATORS, apiNameExists, builtinBase, isApiTypeName } from './capi.js';
+import { creationsThroughMacros, mayCreateTypes } from './macros.js';
+import {
+  addressedName, calleeName, fieldOf, isArrowSlot, isName, isNull, isNullOrZero, leadingName, nameOf, nameOrAddressed,
+  render, sameExpr, slotOf, some,
+} from './expr.js';
 
 export interface LinkOptions {
   pythonVersion: { major: number; minor: number };
@@ -54,7 +58,7 @@ class FactIndex {
   readonly structs = new Map<string, StructFact[]>();
   readonly typedefs = new Map<string, { target: string; pointerDepth: number }>();
   readonly slotArrays = new Map<string, SlotArrayFact[]>();
-  readonly slotPatches = new Map<string, { index: number; value: string; file: string }[]>();
+  readonly slotPatches = new Map<string, { index: number; value: Expr; file: string }[]>();
   readonly callers = new Map<string, FunctionFact[]>();
   readonly exposed = new Set<string>();
   readonly creations: TypeCreationFact[] = [];
@@ -76,27 +80,32 @@ class FactIndex {
       for (const fn of f.functions) {
         for (const a of fn.assignments) {
           // `Str_Type_slots[0].pfunc = &PyUnicode_Type;` fills a slot at run time (a base not constant in C).
-          const m = /^(\w+)\[(\d+)\]\.pfunc$/.exec(a.target);
-          if (m) push(this.slotPatches, m[1], { index: Number(m[2]), value: a.value, file: f.file });
+          const t = a.target;
+          if (t.k === 'member' && !t.arrow && t.field === 'pfunc' && t.object.k === 'index' && t.object.object.k === 'name'
+            && t.object.index?.k === 'literal' && typeof t.object.index.value === 'number' && Number.isInteger(t.object.index.value)) {
+            push(this.slotPatches, t.object.object.name, { index: t.object.index.value, value: a.value, file: f.file });
+          }
         }
       }
       for (const c of f.typeCreations) this.creations.push(c);
-      for (const m of f.macros) if (m.params && /PyType_From|[A-Z_]{3,}\s*\(/.test(m.body)) this.hasCreatingMacros = true;
+      for (const m of f.macros) if (mayCreateTypes(m)) this.hasCreatingMacros = true;
       for (const table of f.methodTables) for (const fn of table.functions) this.exposed.add(fn);
-      for (const a of f.slotArrays) for (const s of a.slots) if (s.value.kind === 'identifier') this.exposed.add(s.value.name);
-      for (const st of f.staticTypes) for (const v of Object.values(st.fields)) if (v.kind === 'identifier') this.exposed.add(v.name);
-      for (const d of f.moduleDefs) for (const v of Object.values(d.fields)) if (v.kind === 'identifier') this.exposed.add(v.name);
+      for (const a of f.slotArrays) for (const s of a.slots) if (s.value.k === 'name') this.exposed.add(s.value.name);
+      for (const st of f.staticTypes) for (const v of Object.values(st.fields)) if (v.k === 'name') this.exposed.add(v.name);
+      for (const d of f.moduleDefs) for (const v of Object.values(d.fields)) if (v.k === 'name') this.exposed.add(v.name);
       for (const fn of f.functions) {
         const seen = new Set<string>();
         for (const call of fn.calls) {
-          if (seen.has(call.callee)) continue;
-          seen.add(call.callee);
-          push(this.callers, call.callee, fn);
+          // Only calls by name have a callee to look up callers by.
+          const callee = calleeName(call.callee);
+          if (callee === null || seen.has(callee)) continue;
+          seen.add(callee);
+          push(this.callers, callee, fn);
         }
         // A function passed as a value (callback, slot assigned at run time) is reachable from outside.
         for (const r of fn.references) this.exposed.add(r);
       }
-      for (const a of f.staticFieldAssignments) this.exposed.add(a.value);
+      for (const a of f.staticFieldAssignments) if (a.value.k === 'name') this.exposed.add(a.value.name);
     }
     if (this.hasCreatingMacros) {
       this.creations.push(...creationsThroughMacros(files.flatMap((f) => f.functions), this.macros));
@@ -122,12 +131,16 @@ class FactIndex {
     return null;
   }
 
-  objectMacro(name: string, file: string): string | null {
+  /** The value of object-like macro `name` (its body read as an expression), or null when there is none. */
+  objectMacro(name: string, file: string): Expr | null {
     const all = this.macros.get(name)?.filter((m) => m.params === null);
     if (!all?.length) return null;
-    return (all.find((m) => m.file === file) ?? all[0]).body;
+    return (all.find((m) => m.file === file) ?? all[0]).value ?? EMPTY_MACRO;
   }
 }
+
+/** `#define X` with no body. */
+const EMPTY_MACRO: Expr = { k: 'other', text: '', names: [] };
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
@@ -142,7 +155,7 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
   const name = resolveName(spec.name, spec.file, index);
   const slots = new Map<string, SlotValue>();
   let slotsKnown = true;
-  if (spec.slots?.kind === 'identifier') {
+  if (spec.slots?.k === 'name') {
     const candidates = index.slotArrays.get(spec.slots.name) ?? [];
     const array = candidates.find((a) => a.file === spec.file && a.scope === spec.scope)
       ?? candidates.find((a) => a.file === spec.file && a.scope === null)
@@ -152,76 +165,66 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
       array.slots.forEach((s, i) => {
         const key = s.slot.replace(/^Py_/, '');
         const patch = patches.find((p) => p.index === i);
-        const value: ValueFact = patch ? patchedValue(patch.value) : s.value;
+        const value = patch ? patch.value : s.value;
         slots.set(key, slotValue(value, { line: s.line, column: s.column }, array.file));
       });
     } else {
       slotsKnown = false;
       uncertainties.push({ file: spec.file, line: spec.line, message: `slot array ${spec.slots.name} of ${spec.cName} was not found in the analysed files` });
     }
-  } else if (spec.slots && spec.slots.kind !== 'null') {
+  } else if (spec.slots && !isNull(spec.slots)) {
     slotsKnown = false;
     uncertainties.push({ file: spec.file, line: spec.line, message: `slots of ${spec.cName} are not a named PyType_Slot array` });
   }
   const flags = resolveFlags(spec.flags, spec.file, index);
   if (!spec.flags) flags.position = null;
-  const structName = spec.basicsize?.kind === 'sizeof' ? spec.basicsize.typeName : null;
+  const structName = spec.basicsize?.k === 'sizeof' ? spec.basicsize.typeName : null;
   const t: ExtensionType = {
     id: `${spec.file}:${spec.scope ? spec.scope + ':' : ''}${spec.cName}:${spec.line}`, kind: 'heap', cName: spec.cName, name, module: moduleOf(name),
     file: spec.file, line: spec.line, column: spec.column, flags, slots,
     struct: structName ? index.struct(structName, spec.file) : null, structName,
-    bases: [], creations: [], storage: new Set(), spec, staticType: null, slotsKnown, basesKnown: true,
+    bases: [], creations: [], storage: [], spec, staticType: null, slotsKnown, basesKnown: true,
   };
   return t;
 }
 
-function patchedValue(text: string): ValueFact {
-  if (text === 'NULL' || text === '0') return { kind: 'null' };
-  if (/^\w+$/.test(text)) return { kind: 'identifier', name: text };
-  if (/^&\w+$/.test(text)) return { kind: 'address', name: text.slice(1) };
-  return { kind: 'expression', text, identifiers: text.match(/[A-Za-z_]\w*/g) ?? [] };
+function slotValue(v: Expr, pos: { line: number; column: number }, file: string): SlotValue {
+  if (v.k === 'name') return { function: v.name, expression: null, file, ...pos };
+  if (isNullOrZero(v)) return { function: null, expression: null, file, ...pos };
+  // Drop the position a field value carries: the slot has its own.
+  const { line: _line, column: _column, ...expression } = v as Expr & { line?: number; column?: number };
+  return { function: null, expression: expression as Expr, file, ...pos };
 }
 
-function slotValue(v: ValueFact, pos: { line: number; column: number }, file: string): SlotValue {
-  if (v.kind === 'identifier') return { function: v.name, expression: null, file, ...pos };
-  if (v.kind === 'null' || (v.kind === 'number' && v.value === 0)) return { function: null, expression: null, file, ...pos };
-  const expression = v.kind === 'expression' ? v.text : v.kind === 'address' ? `&${v.name}` : JSON.stringify(v);
-  return { function: null, expression, file, ...pos };
-}
-
-function resolveName(v: ValueFact | null, file: string, index: FactIndex): string | null {
+function resolveName(v: Expr | null, file: string, index: FactIndex): string | null {
   if (!v) return null;
-  if (v.kind === 'string') return v.value;
-  if (v.kind === 'identifier') {
-    const body = index.objectMacro(v.name, file);
-    return body ? evaluateStringConcatenation(body, file, index, 0) : null;
-  }
-  if (v.kind === 'expression') return evaluateStringConcatenation(v.text, file, index, 0);
+  if (v.k === 'literal') return typeof v.value === 'string' ? v.value : null;
+  if (v.k === 'name' || v.k === 'concat') return evaluateStringConcatenation(v, file, index, 0);
   return null;
 }
 
 /** `MODULE_NAME ".Foo"` with `#define MODULE_NAME "_foo"` → `_foo.Foo`. */
-function evaluateStringConcatenation(text: string, file: string, index: FactIndex, depth: number): string | null {
+function evaluateStringConcatenation(e: Expr, file: string, index: FactIndex, depth: number): string | null {
   if (depth > 6) return null;
-  let out = '';
-  const re = /\s*(?:"((?:\\.|[^"\\])*)"|([A-Za-z_]\w*)|\(|\))/y;
-  let pos = 0;
-  const src = text.trim();
-  while (pos < src.length) {
-    re.lastIndex = pos;
-    const m = re.exec(src);
-    if (!m) return null;
-    pos = re.lastIndex;
-    if (m[1] !== undefined) out += m[1];
-    else if (m[2] !== undefined) {
-      const body = index.objectMacro(m[2], file);
-      if (body === null) return null;
-      const part = evaluateStringConcatenation(body, file, index, depth + 1);
-      if (part === null) return null;
-      out += part;
+  switch (e.k) {
+    case 'literal':
+      return typeof e.value === 'string' ? e.value : null;
+    case 'name': {
+      const body = index.objectMacro(e.name, file);
+      return body === null ? null : evaluateStringConcatenation(body, file, index, depth + 1);
     }
+    case 'concat': {
+      let out = '';
+      for (const part of e.parts) {
+        const text = evaluateStringConcatenation(part, file, index, depth);
+        if (text === null) return null;
+        out += text;
+      }
+      return out;
+    }
+    default:
+      return null;
   }
-  return out;
 }
 
 function moduleOf(name: string | null): string | null {
@@ -231,46 +234,60 @@ function moduleOf(name: string | null): string | null {
 }
 
 /** Resolves a flags expression to the set of Py_TPFLAGS_* names it contains. */
-function resolveFlags(v: (ValueFact & { line?: number; column?: number }) | null, file: string, index: FactIndex): FlagSet {
+function resolveFlags(v: (Expr & { line?: number; column?: number }) | null, file: string, index: FactIndex): FlagSet {
   const flags: FlagSet = { names: new Set(), unresolved: [], position: v && v.line ? { line: v.line, column: v.column ?? 1 } : null };
   if (!v) return flags;
-  const text = v.kind === 'identifier' ? v.name : v.kind === 'expression' ? v.text : v.kind === 'number' ? String(v.value) : v.kind === 'null' ? '0' : '';
-  addFlagsFromText(text, file, index, flags, 0);
+  addFlags(v, file, index, flags, 0);
   return flags;
 }
 
-function addFlagsFromText(text: string, file: string, index: FactIndex, flags: FlagSet, depth: number): void {
-  const tokens = text.match(/[A-Za-z_]\w*|0[xX][0-9a-fA-F]+|\d+|[|&~()^!]|\S/g) ?? [];
-  // Only `|` combinations of names are understood; `&~` removes nothing we rely on, so treat it as unknown.
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t === '|' || t === '(' || t === ')') continue;
-    if (/^[A-Za-z_]/.test(t)) {
+/**
+ * Only `|` combinations of names (and macros for them) are understood; any other operator is recorded as
+ * unresolved with its operands, so `X & ~Y` makes the answer unknown rather than wrong.
+ */
+function addFlags(e: Expr, file: string, index: FactIndex, flags: FlagSet, depth: number): void {
+  switch (e.k) {
+    case 'name': {
+      const t = e.name;
       if (/^Py_TPFLAGS_\w+$/.test(t) && !index.objectMacro(t, file)) {
         flags.names.add(t);
-        continue;
+        return;
       }
       const body = depth < 8 ? index.objectMacro(t, file) : null;
       if (body !== null) {
-        addFlagsFromText(body, file, index, flags, depth + 1);
-        continue;
+        addFlags(body, file, index, flags, depth + 1);
+        return;
       }
       if (/^Py_TPFLAGS_\w+$/.test(t)) {
         flags.names.add(t);
-        continue;
+        return;
       }
       flags.unresolved.push(t);
-      continue;
+      return;
     }
-    if (/^(0[xX]0*|0+)$/.test(t)) continue;
-    if (/^\d|^0[xX]/.test(t)) {
-      const n = Number(t);
+    case 'literal': {
+      if (e.value === null || e.value === 0) return;
       // Bit 14 is Py_TPFLAGS_HAVE_GC; numeric flags are rare but cheap to honour.
-      if (Number.isFinite(n) && n & (1 << 14)) flags.names.add('Py_TPFLAGS_HAVE_GC');
-      else flags.unresolved.push(t);
-      continue;
+      if (typeof e.value === 'number' && Number.isInteger(e.value) && e.value & (1 << 14)) flags.names.add('Py_TPFLAGS_HAVE_GC');
+      else flags.unresolved.push(e.text);
+      return;
     }
-    flags.unresolved.push(t);
+    case 'binary':
+      addFlags(e.left, file, index, flags, depth);
+      if (e.op !== '|') flags.unresolved.push(...e.op);
+      addFlags(e.right, file, index, flags, depth);
+      return;
+    case 'unary':
+      flags.unresolved.push(...e.op);
+      addFlags(e.of, file, index, flags, depth);
+      return;
+    case 'other':
+      // Text that is not one expression (an empty macro adds nothing): what its names say still counts.
+      for (const n of e.names) addFlags({ k: 'name', name: n }, file, index, flags, depth);
+      if (e.text) flags.unresolved.push(e.text);
+      return;
+    default:
+      flags.unresolved.push(render(e));
   }
 }
 
@@ -288,20 +305,20 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
   for (const f of index.files) {
     for (const a of f.staticFieldAssignments) {
       if (a.typeName !== st.cName) continue;
-      if (a.field === 'tp_flags') addFlagsFromText(a.value, f.file, index, flags, 0);
-      else slots.set(a.field, slotValue(/^\w+$/.test(a.value) ? (a.value === 'NULL' ? { kind: 'null' } : { kind: 'identifier', name: a.value }) : { kind: 'expression', text: a.value, identifiers: [] }, a, f.file));
+      if (a.field === 'tp_flags') addFlags(a.value, f.file, index, flags, 0);
+      else slots.set(a.field, slotValue(a.value, a, f.file));
     }
   }
   if (st.positionalUnreliable) {
     uncertainties.push({ file: st.file, line: st.line, message: `the initializer of ${st.cName} did not parse cleanly; its fields may be misread` });
   }
   const basicsize = st.fields.tp_basicsize;
-  const structName = basicsize?.kind === 'sizeof' ? basicsize.typeName : null;
+  const structName = basicsize?.k === 'sizeof' ? basicsize.typeName : null;
   return {
     id: `${st.file}:${st.cName}`, kind: 'static', cName: st.cName, name, module: moduleOf(name),
     file: st.file, line: st.line, column: st.column, flags, slots,
     struct: structName ? index.struct(structName, st.file) : null, structName,
-    bases: [], creations: [], storage: new Set([`global:${st.cName}`]), spec: null, staticType: st,
+    bases: [], creations: [], storage: [{ k: 'global', name: st.cName }], spec: null, staticType: st,
     slotsKnown: !st.positionalUnreliable, basesKnown: true,
   };
 }
@@ -324,7 +341,7 @@ function attachCreations(model: Model, index: FactIndex): void {
       const t = pickType(c.spec, c.file, c.inFunction);
       if (t) {
         t.creations.push(c);
-        addStorage(t, c.storedIn, index.pick(index.functions, c.inFunction ?? '', c.file));
+        addStorage(t, c.storedIn, c.returned, index.pick(index.functions, c.inFunction ?? '', c.file));
         continue;
       }
       // The spec may be a parameter of a helper: resolve it at each call site of the helper.
@@ -333,30 +350,41 @@ function attachCreations(model: Model, index: FactIndex): void {
       if (helper && paramIndex >= 0) {
         for (const caller of index.callers.get(helper.name) ?? []) {
           for (const call of caller.calls) {
-            if (call.callee !== helper.name) continue;
-            const arg = call.args[paramIndex]?.replace(/^&/, '');
+            if (!isName(call.callee, helper.name)) continue;
+            const arg = nameOrAddressed(call.args[paramIndex]);
             const target = arg ? pickType(arg, caller.file) : null;
             if (!target) continue;
-            target.creations.push({ ...c, spec: arg, storedIn: call.assignedTo, inFunction: caller.name, file: caller.file, line: call.line, column: call.column });
-            addStorage(target, call.assignedTo, caller);
+            target.creations.push({ ...c, spec: arg, storedIn: call.assignedTo, returned: call.returned, inFunction: caller.name, file: caller.file, line: call.line, column: call.column });
+            addStorage(target, call.assignedTo, call.returned, caller);
           }
         }
         continue;
       }
     }
     // A loop over a table of specs, local or at file scope: `PyType_Spec *specs[] = {&a_spec, &b_spec}; … specs[i] …`.
-    const table = /^(\w+)\[[^\]]*\]$/.exec(c.specExpression)?.[1];
+    const table = c.specExpression.k === 'index' ? nameOf(c.specExpression.object) : null;
     const fn = c.inFunction ? index.pick(index.functions, c.inFunction, c.file) : null;
-    const init = table && fn ? fn.assignments.find((a) => a.target === table && a.value.startsWith('{')) : undefined;
+    const init = table && fn ? fn.assignments.find((a) => isName(a.target, table) && a.value.k === 'init') : undefined;
     const globalTable = table && !init ? index.files.find((f) => f.file === c.file)?.globals.find((g) => g.name === table) : undefined;
-    const entries = init ? [...init.value.matchAll(/&(\w+)/g)].map((m) => m[1]) : globalTable?.addressesInInitializer ?? [];
+    const entries = init ? addressedNamesIn(init.value) : globalTable?.addressesInInitializer ?? [];
     const resolved = entries.map((e) => pickType(e, c.file, c.inFunction)).filter((t): t is ExtensionType => !!t);
     if (resolved.length && resolved.length === entries.length) {
-      for (const t of resolved) t.creations.push({ ...c, spec: t.cName, storedIn: null });
+      for (const t of resolved) t.creations.push({ ...c, spec: t.cName, storedIn: null, returned: false });
       continue;
     }
-    model.uncertainties.push({ file: c.file, line: c.line, message: `${c.creator}(${c.specExpression}, …): the spec could not be resolved` });
+    model.uncertainties.push({ file: c.file, line: c.line, message: `${c.creator}(${render(c.specExpression)}, …): the spec could not be resolved` });
   }
+}
+
+/** `&name` entries anywhere in an initializer list, in order. */
+function addressedNamesIn(e: Expr): string[] {
+  const out: string[] = [];
+  some(e, (x) => {
+    const n = addressedName(x);
+    if (n) out.push(n);
+    return false;
+  });
+  return out;
 }
 
 /**
@@ -375,38 +403,51 @@ function markUnfollowedCreations(model: Model, index: FactIndex): void {
   }
 }
 
-function addStorage(t: ExtensionType, storedIn: string | null, fn: FunctionFact | null): void {
-  if (!storedIn || storedIn === 'return') {
-    if (storedIn === 'return' && fn) t.storage.add(`return:${fn.name}`);
+export function isStoredIn(t: { readonly storage: readonly Readonly<Place>[] }, place: Readonly<Place>): boolean {
+  return t.storage.some((p) => samePlace(p, place));
+}
+
+function addPlace(t: ExtensionType, place: Place): void {
+  if (!isStoredIn(t, place)) t.storage.push(place);
+}
+
+function addStorage(t: ExtensionType, storedIn: Expr | null, returned: boolean, fn: FunctionFact | null): void {
+  if (returned) {
+    if (fn) addPlace(t, { k: 'return', fn: fn.name });
     return;
   }
+  if (!storedIn) return;
   for (const place of followLocal(storedIn, fn)) {
-    const field = /(?:->|\.)(\w+)$/.exec(place);
-    if (field) t.storage.add(`field:${field[1]}`);
-    else if (/^\w+$/.test(place)) {
-      const isLocal = fn?.locals.some((l) => l.name === place) || fn?.params.some((p) => p.name === place);
-      t.storage.add(isLocal && fn ? `local:${fn.name}:${place}` : `global:${place}`);
+    const field = fieldOf(place);
+    if (field) addPlace(t, { k: 'field', field });
+    else if (place.k === 'name') {
+      const isLocal = fn?.locals.some((l) => l.name === place.name) || fn?.params.some((p) => p.name === place.name);
+      addPlace(t, isLocal && fn ? { k: 'local', fn: fn.name, name: place.name } : { k: 'global', name: place.name });
     }
   }
 }
 
 /** A local that receives the type is often copied to its real home: `st->Foo = (PyTypeObject *)tmp;`. */
-function followLocal(place: string, fn: FunctionFact | null): string[] {
+function followLocal(place: Expr, fn: FunctionFact | null): Expr[] {
   const out = [place];
-  if (!fn || !/^\w+$/.test(place)) return out;
-  for (const a of fn.assignments) if (a.value === place && a.target !== place) out.push(a.target);
+  if (!fn || place.k !== 'name') return out;
+  for (const a of fn.assignments) if (sameExpr(a.value, place) && !sameExpr(a.target, place)) out.push(a.target);
   return out;
 }
 
+/** A slot that is present but NULL still names a base: an unresolvable one. */
+const NO_EXPRESSION: Expr = { k: 'other', text: '', names: [] };
+
 function resolveBases(t: ExtensionType, model: Model, index: FactIndex): void {
-  const expressions: { expr: string; fn: FunctionFact | null }[] = [];
+  const expressions: { expr: Expr; fn: FunctionFact | null }[] = [];
+  const slotExpression = (v: SlotValue) => (v.function ? { k: 'name', name: v.function } as Expr : v.expression ?? NO_EXPRESSION);
   if (t.kind === 'heap') {
     for (const c of t.creations) if (c.bases) expressions.push({ expr: c.bases, fn: index.pick(index.functions, c.inFunction ?? '', c.file) });
     const base = t.slots.get('tp_base') ?? t.slots.get('tp_bases');
-    if (base) expressions.push({ expr: base.function ?? base.expression ?? '', fn: null });
+    if (base) expressions.push({ expr: slotExpression(base), fn: null });
   } else {
     const base = t.slots.get('tp_base');
-    if (base && (base.function || base.expression)) expressions.push({ expr: base.function ?? base.expression ?? '', fn: null });
+    if (base && (base.function || base.expression)) expressions.push({ expr: slotExpression(base), fn: null });
   }
   for (const { expr, fn } of expressions) {
     for (const e of expandBaseExpression(expr, fn)) t.bases.push(resolveBase(e, t, model, index, fn));
@@ -414,35 +455,45 @@ function resolveBases(t: ExtensionType, model: Model, index: FactIndex): void {
 }
 
 /** `PyTuple_Pack(1, X)` → X; a local assigned once → its value. */
-function expandBaseExpression(expr: string, fn: FunctionFact | null, depth = 0): string[] {
+function expandBaseExpression(expr: Expr, fn: FunctionFact | null, depth = 0): Expr[] {
   if (depth > 4) return [expr];
-  const pack = /^PyTuple_Pack\(\d+,(.*)\)$/.exec(expr);
-  if (pack) return splitArgs(pack[1]).flatMap((e) => expandBaseExpression(e, fn, depth + 1));
-  if (fn && /^\w+$/.test(expr)) {
+  if (expr.k === 'call' && isName(expr.callee, 'PyTuple_Pack') && expr.args.length > 1 && isCount(expr.args[0])) {
+    return expr.args.slice(1).flatMap((e) => expandBaseExpression(e, fn, depth + 1));
+  }
+  if (fn && expr.k === 'name') {
     // A parameter can hold any type, whatever default the function assigns to it.
-    if (fn.params.some((p) => p.name === expr)) return [expr];
-    const assigned = fn.assignments.filter((a) => a.target === expr);
+    if (fn.params.some((p) => p.name === expr.name)) return [expr];
+    const assigned = fn.assignments.filter((a) => sameExpr(a.target, expr));
     if (assigned.length === 1) return expandBaseExpression(assigned[0].value, fn, depth + 1);
   }
   return [expr];
 }
 
-function resolveBase(expr: string, owner: ExtensionType, model: Model, index: FactIndex, fn: FunctionFact | null): BaseRef {
-  const builtin = builtinBase(expr);
+function isCount(e: Expr): boolean {
+  return e.k === 'literal' && typeof e.value === 'number' && Number.isInteger(e.value) && e.value >= 0;
+}
+
+function resolveBase(expr: Expr, owner: ExtensionType, model: Model, index: FactIndex, fn: FunctionFact | null): BaseRef {
+  const builtin = builtinBase(nameOrAddressed(expr));
   if (builtin) return { kind: 'builtin', expression: expr, name: builtin.name, gc: builtin.gc, traverseVisitsType: builtin.traverseVisitsType, heap: false };
   const found = resolveTypeExpression(expr, model, fn, owner.file);
   if (found && found !== owner) return { kind: 'model', expression: expr, type: found };
   if (isPythonClassPlace(expr, index)) return { kind: 'python-class', expression: expr };
   const where = owner.creations[0] ?? owner;
-  model.uncertainties.push({ file: where.file, line: where.line, message: `the base ${expr} of ${owner.name ?? owner.cName} could not be resolved; GC inheritance is undecided` });
+  model.uncertainties.push({ file: where.file, line: where.line, message: `the base ${render(expr)} of ${owner.name ?? owner.cName} could not be resolved; GC inheritance is undecided` });
   return { kind: 'unknown', expression: expr };
 }
 
+/** A place as the places that receive classes are keyed: its field (`st->Error` → Error), or its variable. */
+function placeKey(e: Expr | null): string | null {
+  return fieldOf(e) ?? nameOf(e);
+}
+
 /** True when the place is filled by PyErr_NewException(…) or a class created from Python code. */
-function isPythonClassPlace(expr: string, index: FactIndex): boolean {
-  const field = /(?:->|\.)(\w+)$/.exec(expr)?.[1];
+function isPythonClassPlace(expr: Expr, index: FactIndex): boolean {
+  const key = placeKey(expr);
   index.pythonClassPlaces ??= pythonClassPlaces(index.functions);
-  return index.pythonClassPlaces.has(field ?? expr);
+  return key !== null && index.pythonClassPlaces.has(key);
 }
 
 /** Fields and globals that receive PyErr_NewException(…): classes created at run time, like a class statement. */
@@ -451,8 +502,9 @@ function pythonClassPlaces(functions: ReadonlyMap<string, FunctionFact[]>): Set<
   for (const fns of functions.values()) {
     for (const fn of fns) {
       for (const call of fn.calls) {
-        if (!/^PyErr_NewException(WithDoc)?$/.test(call.callee) || !call.assignedTo) continue;
-        places.add(/(?:->|\.)(\w+)$/.exec(call.assignedTo)?.[1] ?? call.assignedTo);
+        if (!PYTHON_CLASS_CREATORS.has(calleeName(call.callee) ?? '')) continue;
+        const key = placeKey(call.assignedTo);
+        if (key !== null) places.add(key);
       }
     }
   }
@@ -463,35 +515,43 @@ function pythonClassPlaces(functions: ReadonlyMap<string, FunctionFact[]>): Set<
  * What type object an expression denotes: `&Foo_Type`, `st->FooType`, `clinic_state()->FooType`, a global, or a
  * local that holds one of those. Returns null when it cannot tell.
  */
-export function resolveTypeExpression(expr: string, model: Model, fn: FunctionFact | null, file: string, depth = 0): ExtensionType | null {
+export function resolveTypeExpression(e: Expr, model: Model, fn: FunctionFact | null, file: string, depth = 0): ExtensionType | null {
   if (depth > 5) return null;
-  const e = expr.replace(/^\((?:PyObject|PyTypeObject)\*\)/, '');
-  const created = /^PyType_From\w+\((?:[^&]*,)?&(\w+)[,)]/.exec(e);
-  if (created) return pickNearest(model.types.filter((t) => t.kind === 'heap' && t.cName === created[1]), file);
-  const amp = /^&(\w+)$/.exec(e);
-  if (amp) return pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === amp[1]), file);
-  const field = /(?:->|\.)(\w+)$/.exec(e);
-  if (field && !/^Py_TYPE\(/.test(e)) {
-    return pickNearest(model.types.filter((t) => t.storage.has(`field:${field[1]}`)), file);
+  if (e.k === 'call') {
+    const creator = calleeName(e.callee);
+    if (!creator?.startsWith('PyType_From')) return null;
+    // The spec is the first argument taken by address.
+    const spec = addressedName(e.args.find((a) => some(a, (x) => x.k === 'addr')));
+    return spec ? pickNearest(model.types.filter((t) => t.kind === 'heap' && t.cName === spec), file) : null;
   }
-  if (/^\w+$/.test(e)) {
+  const amp = addressedName(e);
+  if (amp) return pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === amp), file);
+  const field = fieldOf(e);
+  if (field) {
+    // `Py_TYPE(self)->tp_base` is the object's type's base, not a stored type.
+    if (leadingName(e) === 'Py_TYPE') return null;
+    return pickNearest(model.types.filter((t) => isStoredIn(t, { k: 'field', field })), file);
+  }
+  if (e.k === 'name') {
+    const v = e.name;
     if (fn) {
-      if (fn.params.some((p) => p.name === e)) return null;
-      const local = model.types.filter((t) => t.storage.has(`local:${fn.name}:${e}`));
+      if (fn.params.some((p) => p.name === v)) return null;
+      const local = model.types.filter((t) => isStoredIn(t, { k: 'local', fn: fn.name, name: v }));
       if (local.length) return pickNearest(local, file);
-      const assigned = fn.assignments.filter((a) => a.target === e);
+      const assigned = fn.assignments.filter((a) => isName(a.target, v));
       if (assigned.length === 1) {
-        const viaCall = /^(\w+)\(/.exec(assigned[0].value);
+        const value = assigned[0].value;
+        const viaCall = value.k === 'call' ? calleeName(value.callee) : null;
         if (viaCall) {
-          const fromCall = model.types.filter((t) => t.storage.has(`return:${viaCall[1]}`));
+          const fromCall = model.types.filter((t) => isStoredIn(t, { k: 'return', fn: viaCall }));
           if (fromCall.length) return pickNearest(fromCall, file);
         }
-        return resolveTypeExpression(assigned[0].value, model, fn, file, depth + 1);
+        return resolveTypeExpression(value, model, fn, file, depth + 1);
       }
-      if (fn.params.some((p) => p.name === e) || fn.locals.some((l) => l.name === e)) return null;
+      if (fn.params.some((p) => p.name === v) || fn.locals.some((l) => l.name === v)) return null;
     }
-    return pickNearest(model.types.filter((t) => t.storage.has(`global:${e}`) && t.kind === 'heap'), file)
-      ?? pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === e), file);
+    return pickNearest(model.types.filter((t) => isStoredIn(t, { k: 'global', name: v }) && t.kind === 'heap'), file)
+      ?? pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === v), file);
   }
   return null;
 }
@@ -512,8 +572,9 @@ function moduleFrom(def: ModuleInfo['def'], index: FactIndex): ModuleInfo {
   const size = def.fields.m_size;
   let stateStructName: string | null = null;
   let kind: ModuleInfo['size'] = 'unknown';
-  if (!size || (size.kind === 'number' && size.value <= 0) || (size.kind === 'expression' && /^-\d+$/.test(size.text))) kind = 'none';
-  else if (size.kind === 'sizeof') {
+  const negative = size?.k === 'unary' && size.op === '-' && isCount(size.of);
+  if (!size || (size.k === 'literal' && typeof size.value === 'number' && size.value <= 0) || negative) kind = 'none';
+  else if (size.k === 'sizeof') {
     kind = 'state';
     stateStructName = size.typeName;
   }
@@ -530,17 +591,18 @@ function findAllocations(model: Model): AllocationSite[] {
     for (const fn of fns) {
       for (const call of fn.calls) {
         let allocator: Allocator | null = null;
-        let typeExpr: string | undefined;
+        let typeExpr: Expr | undefined;
         let structName: string | null = null;
-        const known = ALLOCATORS[call.callee];
+        const callee = calleeName(call.callee);
+        const known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
         if (known) {
           allocator = known.allocator;
           typeExpr = call.args[known.typeArg];
-          structName = known.structArg !== null ? call.args[known.structArg] ?? null : null;
-          if (allocator === 'malloc-init' && !isMallocResult(call.args[0] ?? '', fn)) continue;
-        } else if (/->tp_alloc$/.test(call.callee)) {
+          structName = known.structArg !== null ? nameOf(call.args[known.structArg]) : null;
+          if (allocator === 'malloc-init' && !isMallocResult(call.args[0], fn)) continue;
+        } else if (isArrowSlot(call.callee, 'tp_alloc')) {
           allocator = 'tp-alloc';
-          typeExpr = call.args[0] ?? call.callee.replace(/->tp_alloc$/, '');
+          typeExpr = call.args[0] ?? slotOf(call.callee)?.type;
         }
         if (!allocator || typeExpr === undefined) continue;
         let type = resolveAllocatedType(typeExpr, fn, model, slotOwners);
@@ -555,9 +617,11 @@ function findAllocations(model: Model): AllocationSite[] {
   return sites;
 }
 
-function isMallocResult(obj: string, fn: FunctionFact): boolean {
-  const a = fn.assignments.filter((x) => x.target === obj);
-  return a.some((x) => /^PyObject_(Malloc|MALLOC|Calloc)\(/.test(x.value) || /^PyMem_(Malloc|New)\b/.test(x.value));
+const OBJECT_MALLOCS = new Set(['PyObject_Malloc', 'PyObject_MALLOC', 'PyObject_Calloc', 'PyMem_Malloc', 'PyMem_New']);
+
+function isMallocResult(obj: Expr | undefined, fn: FunctionFact): boolean {
+  if (!obj) return false;
+  return fn.assignments.some((x) => sameExpr(x.target, obj) && x.value.k === 'call' && OBJECT_MALLOCS.has(calleeName(x.value.callee) ?? ''));
 }
 
 /** Functions used in type slots, by name → the types that use them. */
@@ -567,12 +631,11 @@ function slotOwnerIndex(model: Model): Map<string, ExtensionType[]> {
   return owners;
 }
 
-function resolveAllocatedType(typeExpr: string, fn: FunctionFact, model: Model, slotOwners: Map<string, ExtensionType[]>): ExtensionType | null {
+function resolveAllocatedType(typeExpr: Expr, fn: FunctionFact, model: Model, slotOwners: Map<string, ExtensionType[]>): ExtensionType | null {
   const direct = resolveTypeExpression(typeExpr, model, fn, fn.file);
   if (direct) return direct;
   // `type` in tp_new is the type being instantiated (or a Python subclass, which shares GC-ness).
-  const bare = typeExpr.replace(/^\((?:PyObject|PyTypeObject)\*\)/, '');
-  if (fn.params[0]?.name === bare) {
+  if (fn.params[0] && isName(typeExpr, fn.params[0].name)) {
     const owners = (slotOwners.get(fn.name) ?? []).filter((t) => t.slots.get('tp_new')?.function === fn.name);
     if (owners.length === 1) return owners[0];
   }

@@ -1,13 +1,23 @@
-// Seeing through function-like macros that create types: `CREATE_TYPE(st->Foo, &foo_spec, base)` and the like.
-// The macro's body is expanded textually (parameters substituted, nested macros expanded) and searched for
-// PyType_From* calls; nothing else in macro bodies is interpreted.
+// Seeing through function-like macros: `CREATE_TYPE(st->Foo, &foo_spec, base)`, `VISIT_ALL(self)` and the like.
+//
+// The one place in the model that works on C text, and on purpose: a macro body is tokens, not an expression
+// (statements, `do { } while (0)`, half a declaration), so it is expanded textually (parameters substituted,
+// nested macros expanded). What leaves this file is typed: the calls an expansion makes, with their arguments
+// lowered to Expr by extract/text.ts, and the type creations found in it.
 
-import type { FunctionFact, MacroFact, TypeCreationFact } from './facts.js';
+import type { CallExpr, Expr, FunctionFact, MacroFact, TypeCreationFact } from './facts.js';
 import type { Frozen } from './model.js';
 
 type Macros = ReadonlyMap<string, readonly Frozen<MacroFact>[]>;
 
 import { TYPE_CREATORS as CREATOR_ARGS } from './capi.js';
+import { calleeName, isNullOrZero, nameOrAddressed, render } from './expr.js';
+import { parseExpressionText } from './extract/text.js';
+
+/** A function-like macro that may create a type: it names PyType_From* or calls other macros. */
+export function mayCreateTypes(def: Frozen<MacroFact>): boolean {
+  return def.params !== null && /PyType_From|[A-Z_]{3,}\s*\(/.test(def.body);
+}
 
 export function creationsThroughMacros(
   functions: Iterable<FunctionFact>,
@@ -16,24 +26,28 @@ export function creationsThroughMacros(
   const out: TypeCreationFact[] = [];
   const creatingMacros = new Set<string>();
   for (const [name, defs] of macros) {
-    if (defs.some((m) => m.params !== null && /PyType_From|[A-Z_]{3,}\s*\(/.test(m.body))) creatingMacros.add(name);
+    if (defs.some(mayCreateTypes)) creatingMacros.add(name);
   }
   if (!creatingMacros.size) return out;
   for (const fn of functions) {
     for (const call of fn.calls) {
-      if (!creatingMacros.has(call.callee)) continue;
-      const expanded = expand(call.callee, call.args, macros, fn.file, 0);
+      const macro = calleeName(call.callee);
+      if (!macro || !creatingMacros.has(macro)) continue;
+      const expanded = expand(macro, call.args.map(render), macros, fn.file, 0);
       if (!expanded || !expanded.includes('PyType_From')) continue;
       for (const found of findCreatorCalls(expanded)) {
         const layout = CREATOR_ARGS[found.creator];
-        const arg = (i: number | null) => (i === null ? null : stripCast(found.args[i] ?? '') || null);
-        const spec = arg(layout.spec) ?? '';
+        const arg = (i: number | null): Expr | null => {
+          const text = i === null ? '' : stripCast(found.args[i] ?? '');
+          return text ? parseExpressionText(text) : null;
+        };
+        const spec = arg(layout.spec) ?? { k: 'other', text: '', names: [] };
         let bases = arg(layout.bases);
-        if (bases === 'NULL' || bases === '0') bases = null;
+        if (isNullOrZero(bases)) bases = null;
+        const target = storedIn(expanded, found.start, found.end);
         out.push({
-          file: fn.file, creator: found.creator, specExpression: spec,
-          spec: /^&?\w+$/.test(spec) ? spec.replace(/^&/, '') : null,
-          bases, module: arg(layout.module), storedIn: storedIn(expanded, found.start, found.end),
+          file: fn.file, creator: found.creator, specExpression: spec, spec: nameOrAddressed(spec),
+          bases, module: arg(layout.module), storedIn: target === null ? null : parseExpressionText(target), returned: false,
           inFunction: fn.name, line: call.line, column: call.column,
         });
       }
@@ -42,11 +56,36 @@ export function creationsThroughMacros(
   return out;
 }
 
-/** The body of a function-like macro call with its arguments substituted (white space removed), or null. */
-export function expandMacroCall(name: string, args: readonly string[], macros: Macros, file: string): string | null {
-  return expand(name, args, macros, file, 0);
+/**
+ * The calls a function-like macro call makes once expanded (`VISIT_ALL(self)` → `Py_VISIT(self->a)`, …), nested
+ * calls included, or null when `name` is not a function-like macro the analysis can expand.
+ */
+export function callsInMacroExpansion(name: string, args: readonly Frozen<Expr>[], macros: Macros, file: string): CallExpr[] | null {
+  const expanded = expand(name, args.map(render), macros, file, 0);
+  return expanded === null ? null : callsInText(expanded);
 }
 
+/** The calls a macro's own body makes, its parameters left as names. */
+export function callsInMacroBody(def: Frozen<MacroFact>): CallExpr[] {
+  return callsInText(def.body.replace(/\\\r?\n/g, ' '));
+}
+
+/** Every `name(…)` in C text, nested ones too, with the arguments lowered. */
+function callsInText(text: string): CallExpr[] {
+  const out: CallExpr[] = [];
+  const re = /([A-Za-z_]\w*)\s*\(/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const open = m.index + m[0].length - 1;
+    const close = matchingParen(text, open);
+    if (close < 0) break;
+    const inner = text.slice(open + 1, close);
+    const args = inner.trim() ? splitArgs(inner).map(parseExpressionText) : [];
+    out.push({ k: 'call', callee: { k: 'name', name: m[1] }, args });
+  }
+  return out;
+}
+
+/** Arguments are substituted as written (`render`): expansion is textual by nature. */
 function expand(name: string, args: readonly string[], macros: Macros, file: string, depth: number): string | null {
   if (depth > 4) return null;
   const defs = macros.get(name)?.filter((m) => m.params !== null);
@@ -87,7 +126,7 @@ function matchingParen(s: string, open: number): number {
 }
 
 /** Splits a comma-separated argument list at the top level of parentheses, brackets and braces. */
-export function splitArgs(s: string): string[] {
+function splitArgs(s: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let start = 0;
@@ -115,6 +154,7 @@ function findCreatorCalls(text: string): { creator: string; args: string[]; star
   return out;
 }
 
+/** Leading casts: an argument the call did not pass leaves only its cast behind (`(PyObject *)BASE`). */
 function stripCast(s: string): string {
   return s.replace(/^(?:\((?:const)?\w+\*+\))+/, '').replace(/^\((.*)\)$/, '$1');
 }

@@ -1,7 +1,9 @@
 // Which members of an instance struct hold object references.
 
+import type { Expr } from './facts.js';
 import type { ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
-import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES } from './capi.js';
+import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES, REASSIGNING_CALLS } from './capi.js';
+import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
 export interface MemberAnswer {
   /** False when the instance struct (or part of it) is not in the analysed code. */
@@ -14,7 +16,7 @@ export function objectMembers(model: Model, t: ExtensionType): MemberAnswer {
   if (!t.structName) {
     // basicsize 0 or absent: the instance layout is the base's; the type adds no members.
     const size = t.spec?.basicsize ?? t.staticType?.fields.tp_basicsize ?? null;
-    const none = !size || size.kind === 'null' || (size.kind === 'number' && size.value === 0);
+    const none = !size || isNull(size) || isZero(size);
     return { known: none, members: [] };
   }
   if (!t.struct) return { known: false, members: [] };
@@ -75,7 +77,14 @@ export function isNotOwned(t: ExtensionType, m: StructMember): boolean {
   // Weak-reference list heads and free lists hold memory or weak links, not strong references.
   if (/weakref|weaklist|freelist|free_list/i.test(m.name)) return true;
   const offset = t.staticType?.fields.tp_weaklistoffset;
-  return !!offset && offset.kind === 'expression' && offset.text.includes(`,${m.name})`);
+  return !!offset && offsetofMember(offset) === m.name;
+}
+
+/** `offsetof(FooObject, weakreflist)` → weakreflist. */
+function offsetofMember(e: Expr): string | null {
+  if (e.k === 'offsetof') return e.member;
+  if (e.k === 'call' && calleeName(e.callee) === 'offsetof' && e.args.length === 2) return nameOf(e.args[1]);
+  return null;
 }
 
 /** A comment that says the member is borrowed (and not "not borrowed"). */
@@ -85,7 +94,38 @@ export function markedBorrowed(m: StructMember): boolean {
   return /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
 }
 
-const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)\(/;
+const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)$/;
+
+/** A new string, number or bytes object: `PyUnicode_FromString("x")`. */
+function isLeafConstruction(e: Expr): boolean {
+  return e.k === 'call' && LEAF_CONSTRUCTORS.test(calleeName(e.callee) ?? '');
+}
+
+/**
+ * The member an assignment stores into, as written after the last arrow: `x->a.b` and `x->a.b[i]` → `a.b`;
+ * null when the target is not such a member (`x->a[i].b`, a plain variable).
+ */
+function storedField(target: Expr): string | null {
+  const { steps } = memberChain(target);
+  const end = steps.at(-1)?.k === 'index' ? steps.length - 1 : steps.length;
+  let start = end;
+  while (start > 0 && steps[start - 1].k === 'dot') start--;
+  if (start === 0 || steps[start - 1].k !== 'arrow') return null;
+  return fields(steps.slice(start - 1, end));
+}
+
+function fields(steps: Step[]): string {
+  return steps.flatMap((s) => (s.k === 'index' ? [] : [s.field])).join('.');
+}
+
+/** `var->a.b…` → var and `a.b` (the dotted run right after the first arrow); null for anything else. */
+function variableMember(target: Expr): { variable: string; path: string } | null {
+  const { root, steps } = memberChain(target);
+  if (root.k !== 'name' || steps[0]?.k !== 'arrow') return null;
+  let end = 1;
+  while (end < steps.length && steps[end].k === 'dot') end++;
+  return { variable: root.name, path: fields(steps.slice(0, end)) };
+}
 
 /**
  * True when every assignment to `<anything>->name` in the analysed code stores a new string, number or bytes
@@ -109,27 +149,30 @@ export function fieldStores(model: Model): FieldStores {
     e.count++;
     stores.set(field, e);
   };
-  const fieldOf = (target: string) => /->([\w.]+)(?:\[[^\]]*\])?$/.exec(target)?.[1];
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
       for (const a of fn.assignments) {
-        const field = fieldOf(a.target);
-        if (field && a.value !== 'NULL') record(field, LEAF_CONSTRUCTORS.test(a.value));
+        const field = storedField(a.target);
+        if (field && !isNull(a.value)) record(field, isLeafConstruction(a.value));
       }
       // `ASSIGN_PTR(st->field[i], PyUnicode_InternFromString(...))`: an assignment hidden in a macro.
       for (const c of fn.calls) {
-        if (!model.macros.get(c.callee)?.some((m) => m.params !== null)) continue;
-        const target = c.args.findIndex((x) => fieldOf(x) !== undefined);
+        const callee = calleeName(c.callee);
+        if (callee === null || !model.macros.get(callee)?.some((m) => m.params !== null)) continue;
+        const target = c.args.findIndex((x) => storedField(x) !== null);
         if (target < 0) continue;
-        record(fieldOf(c.args[target])!, c.args.some((x, i) => i !== target && LEAF_CONSTRUCTORS.test(x)));
+        record(storedField(c.args[target])!, c.args.some((x, i) => i !== target && isLeafConstruction(x)));
       }
     }
   }
   return stores;
 }
 
-const REASSIGNING_CALLS: ReadonlySet<string> = new Set(['Py_XSETREF', 'Py_SETREF']);
-const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType_GenericNew)$|->tp_alloc$/;
+const ALLOCATING_CALL = /^(_?PyObject_(GC_)?New(Var)?|PyType_GenericAlloc|PyType_GenericNew)$/;
+
+function allocates(call: { callee: Expr }): boolean {
+  return ALLOCATING_CALL.test(calleeName(call.callee) ?? '') || isArrowSlot(call.callee, 'tp_alloc');
+}
 
 /**
  * Whether the code can change a member after construction: it is assigned (or Py_SETREF'd) in a function other
@@ -143,7 +186,7 @@ export function isMutableMember(t: ExtensionType, m: StructMember, construction:
   // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
   if (writableFields.has(m.name)) return true;
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
-  const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some((c) => ALLOCATING_CALL.test(c.callee))
+  const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some(allocates)
     && fn.locals.some((l) => structNames.has(l.typeName));
   for (const w of writes.get(m.name) ?? []) {
     if (!structNames.has(w.baseType) || constructors.has(w.fn.name) || allocatesThisLayout(w.fn)) continue;
@@ -164,18 +207,18 @@ export function memberWrites(model: Model): MemberWrites {
   const writes = new Map<string, { fn: FunctionFact; baseType: string }[]>();
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
-      const record = (target: string) => {
-        const mm = /^(\w+)->([\w.]+)/.exec(target);
+      const record = (target: Expr | undefined) => {
+        const mm = target ? variableMember(target) : null;
         if (!mm) return;
-        const v = fn.params.find((x) => x.name === mm[1]) ?? fn.locals.find((x) => x.name === mm[1]);
+        const v = fn.params.find((x) => x.name === mm.variable) ?? fn.locals.find((x) => x.name === mm.variable);
         if (!v) return;
-        const list = writes.get(mm[2]) ?? [];
+        const list = writes.get(mm.path) ?? [];
         list.push({ fn, baseType: v.typeName });
-        writes.set(mm[2], list);
+        writes.set(mm.path, list);
       };
       // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
-      for (const a of fn.assignments) if (a.value !== 'NULL') record(a.target);
-      for (const c of fn.calls) if (REASSIGNING_CALLS.has(c.callee)) record(c.args[0] ?? '');
+      for (const a of fn.assignments) if (!isNull(a.value)) record(a.target);
+      for (const c of fn.calls) if (REASSIGNING_CALLS.has(calleeName(c.callee) ?? '')) record(c.args[0]);
     }
   }
   return writes;
@@ -200,7 +243,12 @@ export function constructionFacts(model: Model, t: ExtensionType): ConstructionF
   // What constructors call to fill the instance (Argument Clinic's `_impl`, init helpers) is construction too.
   for (let depth = 0; depth < 2; depth++) {
     for (const name of [...constructors]) {
-      for (const fn of model.functions.get(name) ?? []) for (const c of fn.calls) if (/^\w+$/.test(c.callee) && model.functions.has(c.callee)) constructors.add(c.callee);
+      for (const fn of model.functions.get(name) ?? []) {
+        for (const c of fn.calls) {
+          const callee = calleeName(c.callee);
+          if (callee !== null && model.functions.has(callee)) constructors.add(callee);
+        }
+      }
     }
   }
   const writableFields = new Set<string>();

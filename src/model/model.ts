@@ -22,6 +22,8 @@ export type ExtensionType = Frozen<draft.ExtensionType>;
 export type ModuleInfo = Frozen<draft.ModuleInfo>;
 export type AllocationSite = Frozen<draft.AllocationSite>;
 export type Uncertainty = Frozen<draft.Uncertainty>;
+export type Place = Frozen<draft.Place>;
+export { samePlace } from './draft.js';
 /** What rules read. What linking could not decide is returned beside it (`LinkedModel`), not kept in it. */
 export interface Model extends Frozen<Omit<draft.Model, 'uncertainties'>> {}
 

@@ -3,6 +3,7 @@
 import type { FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
 import { PY_OBJECT_TYPES } from './capi.js';
 import { findFunction } from './gc.js';
+import { isNull, isZero } from './expr.js';
 import { isObjectMember, markedBorrowed } from './members.js';
 
 /** Object-holding fields of the module state, or null when the state struct is unknown. */
@@ -13,8 +14,8 @@ export function moduleStateFields(model: Model, mod: ModuleInfo): StructMember[]
 
 export function moduleFunction(model: Model, mod: ModuleInfo, field: 'm_traverse' | 'm_clear' | 'm_free'): FunctionFact | 'none' | 'unknown' {
   const v = mod.def.fields[field];
-  if (!v || v.kind === 'null' || (v.kind === 'number' && v.value === 0)) return 'none';
-  if (v.kind !== 'identifier') return 'unknown';
+  if (!v || isNull(v) || isZero(v)) return 'none';
+  if (v.k !== 'name') return 'unknown';
   return findFunction(model, v.name, mod.def.file) ?? 'unknown';
 }
 
@@ -27,6 +28,6 @@ export function staticObjectGlobals(model: Model, file: string): GlobalFact[] {
   const facts = model.files.find((f) => f.file === file);
   if (!facts) return [];
   const assigned = new Set<string>();
-  for (const fn of facts.functions) for (const a of fn.assignments) if (a.value !== 'NULL') assigned.add(a.target);
+  for (const fn of facts.functions) for (const a of fn.assignments) if (!isNull(a.value) && a.target.k === 'name') assigned.add(a.target.name);
   return facts.globals.filter((g) => g.isStatic && g.pointerDepth === 1 && PY_OBJECT_TYPES.has(g.typeName) && assigned.has(g.name));
 }

@@ -24,51 +24,6 @@ export function topLevelItems(root: Node): Node[] {
   return items;
 }
 
-/** Text of an expression with casts, parentheses and white space removed. */
-export function normalise(node: Node | null | undefined): string {
-  return normaliseAt(node, 0);
-}
-
-function normaliseAt(node: Node | null | undefined, depth: number): string {
-  if (!node) return '';
-  // Pathological nesting (thousands of parentheses) is kept as plain text rather than recursed into.
-  if (depth > 200) return stripWhitespace(node.text);
-  const normalise = (n: Node | null | undefined) => normaliseAt(n, depth + 1);
-  switch (node.type) {
-    case 'cast_expression':
-      return normalise(node.childForFieldName('value'));
-    case 'parenthesized_expression': {
-      const inner = node.namedChildren.find((c) => c && c.type !== 'comment');
-      return normalise(inner);
-    }
-    case 'call_expression': {
-      const fn = normalise(node.childForFieldName('function'));
-      const args = node.childForFieldName('arguments');
-      const list = args ? args.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment').map(normalise) : [];
-      return `${fn}(${list.join(',')})`;
-    }
-    case 'field_expression': {
-      const arg = normalise(node.childForFieldName('argument'));
-      const op = node.childForFieldName('operator')?.text ?? (node.text.includes('->') ? '->' : '.');
-      const field = node.childForFieldName('field')?.text ?? '';
-      return `${arg}${op}${field}`;
-    }
-    case 'pointer_expression': {
-      const op = node.childForFieldName('operator')?.text ?? node.text.trim()[0];
-      return `${op}${normalise(node.childForFieldName('argument'))}`;
-    }
-    case 'subscript_expression': {
-      const arg = normalise(node.childForFieldName('argument'));
-      const index = node.childForFieldName('index') ?? node.childForFieldName('indices');
-      return `${arg}[${index ? normalise(index) : ''}]`;
-    }
-    case 'comment':
-      return '';
-    default:
-      return stripWhitespace(node.text);
-  }
-}
-
 export function stripWhitespace(s: string): string {
   return s
     .replace(/\/\*.*?\*\//gs, '')

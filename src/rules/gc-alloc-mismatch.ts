@@ -3,6 +3,7 @@ import { displayName } from '../model/gc.js';
 import type { Queries } from '../model/queries.js';
 import { NON_GC_FREES } from '../model/capi.js';
 import { describeCrash } from '../runtime/verify.js';
+import { render } from '../model/expr.js';
 
 const messages = {
   gcAllocatedWithoutHeader: '{{allocator}}() in {{function}}() allocates an instance of GC type {{type}} without the GC header: tracking or freeing it with PyObject_GC_Del corrupts memory; use PyObject_GC_New or tp_alloc',
@@ -37,7 +38,7 @@ function checkAllocations(q: Queries, report: Report<MessageId>): void {
   for (const site of q.model.allocations) {
     const gc = q.isGc(site.type).answer;
     const at = { file: site.function.file, line: site.call.line, column: site.call.column, type: site.type, function: site.function.name };
-    const data = { allocator: site.call.callee, function: site.function.name, type: displayName(site.type) };
+    const data = { allocator: render(site.call.callee), function: site.function.name, type: displayName(site.type) };
     if (gc === 'yes' && (site.allocator === 'new' || site.allocator === 'malloc-init')) report('gcAllocatedWithoutHeader', data, at);
     else if (gc === 'no' && site.allocator === 'gc-new') report('nonGcAllocatedWithHeader', data, at);
   }

@@ -1,5 +1,6 @@
 import { defineRule } from './rule.js';
 import { displayName } from '../model/gc.js';
+import { render } from '../model/expr.js';
 
 export const instancesNotTracked = defineRule({
   id: 'instances-not-tracked',
@@ -17,7 +18,7 @@ export const instancesNotTracked = defineRule({
       const tracked = q.allocationIsTracked(site);
       if (tracked.answer === 'unknown') context.undecided(site.function.file, site.call.line, `whether ${displayName(site.type)} allocated in ${site.function.name}() is tracked: ${tracked.reason}`);
       if (tracked.answer !== 'no') continue;
-      report('notTracked', { type: displayName(site.type), allocator: site.call.callee, function: site.function.name, reason: tracked.reason }, {
+      report('notTracked', { type: displayName(site.type), allocator: render(site.call.callee), function: site.function.name, reason: tracked.reason }, {
         file: site.function.file, line: site.call.line, column: site.call.column, type: site.type, function: site.function.name,
       });
     }

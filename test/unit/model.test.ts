@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { analyzeSources } from '../../src/analyze.js';
 import { analyzeText, HEAP_TYPE_RULES, REPO_ROOT } from '../helpers.js';
 import { isGcType, traverseOf, traverseVisitsType } from '../../src/model/gc.js';
+import { isStoredIn } from '../../src/model/link.js';
 
 const V39 = { major: 3, minor: 9 };
 const heapOnly = (text: string) => analyzeText(text, 'snippet.c', V39, HEAP_TYPE_RULES);
@@ -84,8 +85,8 @@ static int exec(PyObject *m) {
     return 0;
 }`);
   const byName = new Map(r.model.types.map((t) => [t.name, t]));
-  assert.ok(byName.get('m.Base')!.storage.has('field:Base'));
-  assert.ok(byName.get('m.Sub')!.storage.has('field:Sub'));
+  assert.ok(isStoredIn(byName.get('m.Base')!, { k: 'field', field: 'Base' }));
+  assert.ok(isStoredIn(byName.get('m.Sub')!, { k: 'field', field: 'Sub' }));
   const sub = byName.get('m.Sub')!;
   assert.equal(sub.bases[0].kind, 'model');
   assert.equal(isGcType(r.model, sub).answer, 'yes');

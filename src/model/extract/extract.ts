@@ -1,14 +1,15 @@
 // The only place that reads syntax trees: turns one parsed file into plain FileFacts.
 
 import type {
-  AssignmentFact, CallFact, FileFacts, FunctionFact, GlobalFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
+  AssignmentFact, CallFact, Expr, FileFacts, FunctionFact, GlobalFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
   SpecFact, StaticTypeFact, StructFact, StructMember, ValueFact,
 } from '../facts.js';
 import {
-  declaratorInfo, errorShare, hasStorageClass, identifiersIn, namedNonComment, normalise, position, stripWhitespace,
+  declaratorInfo, errorShare, hasStorageClass, namedNonComment, position, stripWhitespace,
   topLevelItems, typeName, type Node,
 } from '../../parse/syntax.js';
-import { valueFact } from './values.js';
+import { lower, lowerValue } from './lower.js';
+import { parseExpressionText } from './text.js';
 import { STATIC_TYPE_FIELDS, MODULE_DEF_FIELDS, SPEC_FIELDS } from './layouts.js';
 import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
@@ -30,7 +31,8 @@ function extractTopLevel(node: Node, facts: FileFacts): void {
   switch (node.type) {
     case 'preproc_def': {
       const name = node.childForFieldName('name')?.text;
-      if (name) facts.macros.push({ file: facts.file, name, params: null, body: (node.childForFieldName('value')?.text ?? '').trim(), line: node.startPosition.row + 1 });
+      const body = (node.childForFieldName('value')?.text ?? '').trim();
+      if (name) facts.macros.push({ file: facts.file, name, params: null, body, value: body ? parseExpressionText(body) : null, line: node.startPosition.row + 1 });
       return;
     }
     case 'preproc_function_def': {
@@ -42,6 +44,7 @@ function extractTopLevel(node: Node, facts: FileFacts): void {
           name,
           params: params ? namedNonComment(params).map((p) => p.text) : [],
           body: (node.childForFieldName('value')?.text ?? '').trim(),
+          value: null,
           line: node.startPosition.row + 1,
         });
       }
@@ -185,8 +188,8 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
 function initializerFields(
   list: Node,
   layout: readonly string[],
-): { fields: Record<string, ValueFact & Position>; unreliable: boolean } {
-  const fields: Record<string, ValueFact & Position> = {};
+): { fields: Record<string, ValueFact>; unreliable: boolean } {
+  const fields: Record<string, ValueFact> = {};
   let index = 0;
   let unreliable = false;
   for (const child of namedNonComment(list)) {
@@ -197,13 +200,13 @@ function initializerFields(
         ? namedNonComment(designator)[0]?.text ?? designator.text.replace(/^\./, '')
         : designator?.text ?? '';
       const value = child.childForFieldName('value');
-      if (fieldName) fields[fieldName] = { ...valueFact(value), ...position(value ?? child) };
+      if (fieldName) fields[fieldName] = { ...lowerValue(value), ...position(value ?? child) };
       const at = layout.indexOf(fieldName);
       if (at >= 0) index = at + 1;
       continue;
     }
     const fieldName = layout[index];
-    if (fieldName) fields[fieldName] = { ...valueFact(child), ...position(child) };
+    if (fieldName) fields[fieldName] = { ...lower(child), ...position(child) };
     index++;
   }
   return { fields, unreliable };
@@ -238,7 +241,7 @@ function extractSlotArray(name: string, list: Node, file: string, where: Positio
     if (!slotNode) continue;
     const slot = stripWhitespace(slotNode.text);
     if (slot === '0') continue; // sentinel
-    slots.push({ slot, value: valueFact(valueNode), ...position(entry) });
+    slots.push({ slot, value: lowerValue(valueNode), ...position(entry) });
   }
   return { file, name, scope, slots, ...where };
 }
@@ -286,12 +289,12 @@ function methodFunctions(list: Node): string[] {
   for (const entry of namedNonComment(list)) {
     if (entry.type === 'initializer_list') {
       const parts = namedNonComment(entry);
-      const fn = parts[1] ? valueFact(parts[1]) : null;
-      if (fn?.kind === 'identifier') out.push(fn.name);
+      const fn = parts[1] ? lower(parts[1]) : null;
+      if (fn?.k === 'name') out.push(fn.name);
       for (const p of parts) {
         if (p.type === 'initializer_pair' && /ml_meth/.test(p.childForFieldName('designator')?.text ?? '')) {
-          const v = valueFact(p.childForFieldName('value'));
-          if (v.kind === 'identifier') out.push(v.name);
+          const v = lowerValue(p.childForFieldName('value'));
+          if (v.k === 'name') out.push(v.name);
         }
       }
     } else if (entry.type === 'identifier') {
@@ -307,8 +310,8 @@ function methodFunctions(list: Node): string[] {
 interface WalkContext {
   inLoop: boolean;
   conditional: boolean;
-  /** Normalised condition of the innermost enclosing `if`, for statements in its branches. */
-  guard?: string | null;
+  /** Condition of the innermost enclosing `if` (negated in its `else`), for statements in its branches. */
+  guard?: Expr | null;
 }
 
 function extractFunction(node: Node, facts: FileFacts): void {
@@ -359,9 +362,9 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'if_statement': {
       const condition = node.childForFieldName('condition');
       walkChild(condition, ctx);
-      const guard = normalise(condition);
+      const guard = condition ? lower(condition) : null;
       walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true, guard });
-      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true, guard: `!(${guard})` });
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true, guard: guard && { k: 'unary', op: '!', of: guard } });
       return;
     }
     case 'conditional_expression': {
@@ -395,7 +398,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'assignment_expression': {
       const left = node.childForFieldName('left');
       const right = node.childForFieldName('right');
-      if (left && right) recordAssignment(normalise(left), right, null, fn, facts, node);
+      if (left && right) recordAssignment(lower(left), right, null, fn, facts, node);
       walkChild(left, ctx);
       walkChild(right, ctx);
       return;
@@ -411,7 +414,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
         fn.locals.push({ name: info.name.text, typeName: tn, pointerDepth: info.pointerDepth });
         const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
         if (value) {
-          recordAssignment(info.name.text, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d);
+          recordAssignment({ k: 'name', name: info.name.text }, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d);
           walkChild(value, ctx);
         }
       }
@@ -419,8 +422,9 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     }
     case 'return_statement': {
       const value = namedNonComment(node)[0];
-      if (value) fn.returns.push(normalise(value));
-      fn.returnSites.push({ value: value ? normalise(value) : '', afterCalls: fn.calls.length, guard: ctx.conditional ? ctx.guard ?? null : null, line: node.startPosition.row + 1 });
+      const returned = value ? lower(value) : null;
+      if (returned) fn.returns.push(returned);
+      fn.returnSites.push({ value: returned, afterCalls: fn.calls.length, guard: ctx.conditional ? ctx.guard ?? null : null, line: node.startPosition.row + 1 });
       for (const c of node.namedChildren) if (c) walkBodyNested(c, ctx);
       return;
     }
@@ -442,58 +446,66 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
   }
 }
 
-/** Where the value of `node` ends up: an assignment target, a declared local, `return`, or nothing. */
-function destinationOf(node: Node): string | null {
+/** Where the value of `node` ends up: an assignment target, a declared local, the function's result, or nowhere. */
+function destinationOf(node: Node): { assignedTo: Expr | null; returned: boolean } {
   let child = node;
   let parent = node.parent;
   while (parent && (parent.type === 'cast_expression' || parent.type === 'parenthesized_expression')) {
     child = parent;
     parent = parent.parent;
   }
-  if (!parent) return null;
+  const nowhere = { assignedTo: null, returned: false };
+  if (!parent) return nowhere;
   if (parent.type === 'assignment_expression' && parent.childForFieldName('right')?.equals(child)) {
-    return normalise(parent.childForFieldName('left'));
+    const left = parent.childForFieldName('left');
+    return { assignedTo: left ? lower(left) : null, returned: false };
   }
   if (parent.type === 'init_declarator' && parent.childForFieldName('value')?.equals(child)) {
-    return declaratorInfo(parent.childForFieldName('declarator')).name?.text ?? null;
+    const declared = declaratorInfo(parent.childForFieldName('declarator')).name?.text;
+    return { assignedTo: declared ? { k: 'name', name: declared } : null, returned: false };
   }
-  if (parent.type === 'return_statement') return 'return';
-  return null;
+  if (parent.type === 'return_statement') return { assignedTo: null, returned: true };
+  return nowhere;
 }
 
 function recordCall(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFacts): void {
-  const callee = normalise(node.childForFieldName('function'));
+  const calleeNode = node.childForFieldName('function');
   const argsNode = node.childForFieldName('arguments');
-  const argNodes = argsNode ? namedNonComment(argsNode) : [];
   const call: CallFact = {
-    callee,
-    args: argNodes.map(normalise),
-    argIdentifiers: argNodes.map((a) => identifiersIn(a)),
-    assignedTo: destinationOf(node),
+    callee: calleeNode ? lower(calleeNode) : { k: 'other', text: '', names: [] },
+    args: argsNode ? namedNonComment(argsNode).map((a) => lower(a)) : [],
+    ...destinationOf(node),
     order: fn.calls.length,
     inLoop: ctx.inLoop,
     conditional: ctx.conditional,
     ...position(node),
   };
   fn.calls.push(call);
-  if (isTypeCreator(callee)) {
-    const args = call.args;
-    const layout = TYPE_CREATORS[callee];
-    const specArg = args[layout.spec] ?? '';
-    let bases: string | null = layout.bases === null ? null : args[layout.bases] ?? null;
-    const module: string | null = layout.module === null ? null : args[layout.module] ?? null;
-    if (bases === 'NULL' || bases === '0') bases = null;
+  const creator = call.callee.k === 'name' && isTypeCreator(call.callee.name) ? call.callee.name : null;
+  if (creator) {
+    const layout = TYPE_CREATORS[creator];
+    const specArg = call.args[layout.spec] ?? { k: 'other', text: '', names: [] };
+    let bases = layout.bases === null ? null : call.args[layout.bases] ?? null;
+    if (bases?.k === 'literal' && (bases.value === null || bases.value === 0)) bases = null;
+    const module = layout.module === null ? null : call.args[layout.module] ?? null;
     facts.typeCreations.push({
-      file: facts.file, creator: callee, specExpression: specArg,
-      spec: /^&?\w+$/.test(specArg) ? specArg.replace(/^&/, '') : null,
-      bases, module, storedIn: call.assignedTo, inFunction: fn.name, line: call.line, column: call.column,
+      file: facts.file, creator, specExpression: specArg, spec: specName(specArg),
+      bases, module, storedIn: call.assignedTo, returned: call.returned, inFunction: fn.name, line: call.line, column: call.column,
     });
   }
 }
 
-function recordAssignment(target: string, value: Node, declaredType: string | null, fn: FunctionFact, facts: FileFacts, at: Node): void {
-  const a: AssignmentFact = { target, value: normalise(value), declaredType, ...position(at) };
+/** `&foo_spec` or `foo_spec` → foo_spec. */
+function specName(e: Expr): string | null {
+  if (e.k === 'name') return e.name;
+  return e.k === 'addr' && e.of.k === 'name' ? e.of.name : null;
+}
+
+function recordAssignment(target: Expr, value: Node, declaredType: string | null, fn: FunctionFact, facts: FileFacts, at: Node): void {
+  const a: AssignmentFact = { target, value: lower(value), declaredType, ...position(at) };
   fn.assignments.push(a);
-  const m = /^(\w+)\.(tp_\w+)$/.exec(target);
-  if (m) facts.staticFieldAssignments.push({ typeName: m[1], field: m[2], value: a.value, line: a.line, column: a.column });
+  // `Foo_Type.tp_flags = …`: a static type finished at run time.
+  if (target.k === 'member' && !target.arrow && target.object.k === 'name' && /^tp_\w+$/.test(target.field)) {
+    facts.staticFieldAssignments.push({ typeName: target.object.name, field: target.field, value: a.value, line: a.line, column: a.column });
+  }
 }
