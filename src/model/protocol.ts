@@ -109,7 +109,8 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
       if (call.args.some((a) => isName(a, visitParam))) forwarded.push(call.callee);
       else if (callee !== null && model.macros.get(callee)?.some((m) => m.params !== null)) {
         for (const inner of callsInMacroExpansion(callee, call.args, model.macros, f.file) ?? []) {
-          if (!isName(inner.callee, 'Py_VISIT')) continue;
+          // A project's own VISIT macro calls Py_VISIT or the traverse's `visit` parameter directly.
+          if (!isName(inner.callee, 'Py_VISIT') && !isName(inner.callee, visitParam)) continue;
           const p = memberPath(inner.args[0]);
           if (p) paths.push(p);
         }

@@ -431,6 +431,11 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'identifier':
       references.add(node.text);
       return;
+    case 'preproc_def':
+    case 'preproc_function_def':
+      // A macro defined inside a function (`#define VISIT(x) …` just for one traverse) is a macro like any other.
+      extractTopLevel(node, facts);
+      return;
     case 'comment':
     case 'string_literal':
       return;
