@@ -77,6 +77,7 @@ export interface SlotArrayFact extends Located {
   name: string;
   /** The function it is declared in, or null at file scope. */
   scope: string | null;
+  isStatic: boolean;
   slots: SlotFact[];
 }
 
@@ -84,6 +85,7 @@ export interface SpecFact extends Located {
   cName: string;
   /** The function it is declared in, or null at file scope. */
   scope: string | null;
+  isStatic: boolean;
   name: ValueFact | null;
   basicsize: ValueFact | null;
   itemsize: ValueFact | null;
@@ -93,6 +95,7 @@ export interface SpecFact extends Located {
 
 export interface StaticTypeFact extends Located {
   cName: string;
+  isStatic: boolean;
   /** Field values by field name (`tp_traverse`, `tp_flags` …), from designated or positional initializers. */
   fields: Record<string, ValueFact>;
   /** True when a positional initializer could not be mapped to field names reliably. */
@@ -177,6 +180,7 @@ export interface MethodTableFact extends Located {
 /** A PyMemberDef table: which struct fields Python code can read or write as attributes. */
 export interface MemberTableFact extends Located {
   name: string;
+  isStatic: boolean;
   entries: { field: string; writable: boolean; objectType: boolean }[];
 }
 
@@ -191,8 +195,16 @@ export interface MacroFact {
   line: number;
 }
 
+/** An `#include "path"` (or `<path>` when `system`) the preprocessor keeps. */
+export interface IncludeFact {
+  path: string;
+  system: boolean;
+  line: number;
+}
+
 export interface FileFacts {
   file: string;
+  includes: IncludeFact[];
   structs: StructFact[];
   typedefs: TypedefFact[];
   slotArrays: SlotArrayFact[];

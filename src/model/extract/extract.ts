@@ -16,7 +16,7 @@ import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
 export function extractFacts(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
-    file, structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
+    file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
     typeCreations: [], globals: [], methodTables: [], memberTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
@@ -29,27 +29,13 @@ export function extractFacts(file: string, root: Node): FileFacts {
 
 function extractTopLevel(node: Node, facts: FileFacts): void {
   switch (node.type) {
-    case 'preproc_def': {
-      const name = node.childForFieldName('name')?.text;
-      const body = (node.childForFieldName('value')?.text ?? '').trim();
-      if (name) facts.macros.push({ file: facts.file, name, params: null, body, value: body ? parseExpressionText(body) : null, line: node.startPosition.row + 1 });
+    case 'preproc_def':
+    case 'preproc_function_def':
+      recordMacro(node, facts);
       return;
-    }
-    case 'preproc_function_def': {
-      const name = node.childForFieldName('name')?.text;
-      const params = node.childForFieldName('parameters');
-      if (name) {
-        facts.macros.push({
-          file: facts.file,
-          name,
-          params: params ? namedNonComment(params).map((p) => p.text) : [],
-          body: (node.childForFieldName('value')?.text ?? '').trim(),
-          value: null,
-          line: node.startPosition.row + 1,
-        });
-      }
+    case 'preproc_include':
+      recordInclude(node, facts);
       return;
-    }
     case 'type_definition':
       extractTypedef(node, facts);
       return;
@@ -65,6 +51,29 @@ function extractTopLevel(node: Node, facts: FileFacts): void {
     case 'expression_statement':
       // Top-level statements come from error recovery; a creation call or assignment may still be inside.
       return;
+  }
+}
+
+function recordMacro(node: Node, facts: FileFacts): void {
+  const name = node.childForFieldName('name')?.text;
+  if (!name) return;
+  const body = (node.childForFieldName('value')?.text ?? '').trim();
+  if (node.type === 'preproc_def') {
+    facts.macros.push({ file: facts.file, name, params: null, body, value: body ? parseExpressionText(body) : null, line: node.startPosition.row + 1 });
+    return;
+  }
+  const params = node.childForFieldName('parameters');
+  facts.macros.push({
+    file: facts.file, name, params: params ? namedNonComment(params).map((p) => p.text) : [], body, value: null,
+    line: node.startPosition.row + 1,
+  });
+}
+
+function recordInclude(node: Node, facts: FileFacts): void {
+  const path = node.childForFieldName('path');
+  // `#include MACRO` (a computed include) names no file we can know.
+  if (path?.type === 'string_literal' || path?.type === 'system_lib_string') {
+    facts.includes.push({ path: path.text.slice(1, -1), system: path.type === 'system_lib_string', line: node.startPosition.row + 1 });
   }
 }
 
@@ -163,12 +172,12 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
     const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
     const where = position(info.name);
     if (value?.type === 'initializer_list' && info.pointerDepth === 0) {
-      if (tn === 'PyType_Spec') { facts.specs.push(extractSpec(name, value, facts.file, where, inFunction)); continue; }
-      if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push(extractSlotArray(name, value, facts.file, where, inFunction)); continue; }
-      if (tn === 'PyTypeObject') { facts.staticTypes.push(extractStaticType(name, value, facts.file, where)); continue; }
+      if (tn === 'PyType_Spec') { facts.specs.push({ ...extractSpec(name, value, facts.file, where, inFunction), isStatic }); continue; }
+      if (tn === 'PyType_Slot' || tn === 'PyModuleDef_Slot') { facts.slotArrays.push({ ...extractSlotArray(name, value, facts.file, where, inFunction), isStatic }); continue; }
+      if (tn === 'PyTypeObject') { facts.staticTypes.push({ ...extractStaticType(name, value, facts.file, where), isStatic }); continue; }
       if (tn === 'PyModuleDef') { facts.moduleDefs.push(extractModuleDef(name, value, facts.file, where)); continue; }
       if (tn === 'PyMemberDef') {
-        facts.memberTables.push({ file: facts.file, name, entries: memberEntries(value), ...where });
+        facts.memberTables.push({ file: facts.file, name, isStatic, entries: memberEntries(value), ...where });
         continue;
       }
       if (tn === 'PyMethodDef') {
@@ -212,7 +221,7 @@ function initializerFields(
   return { fields, unreliable };
 }
 
-function extractSpec(cName: string, list: Node, file: string, where: Position, scope: string | null): SpecFact {
+function extractSpec(cName: string, list: Node, file: string, where: Position, scope: string | null): Omit<SpecFact, 'isStatic'> {
   const { fields } = initializerFields(list, SPEC_FIELDS);
   return {
     file, cName, scope, ...where,
@@ -221,7 +230,7 @@ function extractSpec(cName: string, list: Node, file: string, where: Position, s
   };
 }
 
-function extractSlotArray(name: string, list: Node, file: string, where: Position, scope: string | null): SlotArrayFact {
+function extractSlotArray(name: string, list: Node, file: string, where: Position, scope: string | null): Omit<SlotArrayFact, 'isStatic'> {
   const slots: SlotFact[] = [];
   for (const entry of namedNonComment(list)) {
     if (entry.type !== 'initializer_list') continue;
@@ -246,7 +255,7 @@ function extractSlotArray(name: string, list: Node, file: string, where: Positio
   return { file, name, scope, slots, ...where };
 }
 
-function extractStaticType(cName: string, list: Node, file: string, where: Position): StaticTypeFact {
+function extractStaticType(cName: string, list: Node, file: string, where: Position): Omit<StaticTypeFact, 'isStatic'> {
   const children = namedNonComment(list);
   // The shim turned PyVarObject_HEAD_INIT(t, n) into `{t, n}` and PyObject_HEAD_INIT(t) into `{t}`; the latter is
   // followed by a positional ob_size.
@@ -431,9 +440,11 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'identifier':
       references.add(node.text);
       return;
+    case 'preproc_include':
     case 'preproc_def':
     case 'preproc_function_def':
-      // A macro defined inside a function (`#define VISIT(x) …` just for one traverse) is a macro like any other.
+      // A macro defined inside a function (`#define VISIT(x) …` just for one traverse) is a macro like any other;
+      // ceval.c includes its generated cases inside a function body, and they are part of the unit all the same.
       extractTopLevel(node, facts);
       return;
     case 'comment':
