@@ -136,6 +136,8 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
       const built = await buildModel(sources, options, version, cache, extractor);
       if (key === oldestKey) primary = built;
       findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries)));
+      // Names that could not be linked (two extern definitions, no way to choose), met while linking or by a rule.
+      undecided.push(...built.queries.model.symbols.uncertainties);
     }
   } finally {
     await extractor.close();

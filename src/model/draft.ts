@@ -5,6 +5,7 @@ import type {
   CallFact, Expr, FileFacts, FunctionFact, MacroFact, ModuleDefFact, Position, SpecFact, StaticTypeFact, StructFact,
   StructMember, TypeCreationFact,
 } from './facts.js';
+import type { SymbolTable } from './symbols.js';
 
 export type TypeKind = 'heap' | 'static';
 
@@ -110,10 +111,12 @@ export interface Model {
   files: FileFacts[];
   types: ExtensionType[];
   modules: ModuleInfo[];
+  /** Which definition a name used in a file refers to (C's linkage); every lookup by name goes through it. */
+  symbols: SymbolTable;
+  /** Every definition by name, for walks over the whole run (look names up through `symbols`). */
   functions: Map<string, FunctionFact[]>;
   macros: Map<string, MacroFact[]>;
   structs: Map<string, StructFact[]>;
-  typedefs: Map<string, { target: string; pointerDepth: number }>;
   allocations: AllocationSite[];
   /** Functions that call each function (by callee name). */
   callers: Map<string, FunctionFact[]>;

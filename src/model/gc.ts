@@ -128,17 +128,9 @@ export function inheritedSlot(model: Model, t: ExtensionType, slot: 'tp_clear', 
   return 'none';
 }
 
-/**
- * The definition of `name` as seen from `nearFile`: its own file's, else one that file can link to (non-static) or
- * include (a static function in a header). A static function of another .c file is not that one.
- */
+/** The definition of `name` a call in `nearFile` links to (see SymbolTable), or null. */
 export function findFunction(model: Model, name: string, nearFile: string): FunctionFact | null {
-  const all = model.functions.get(name);
-  if (!all?.length) return null;
-  return all.find((f) => f.file === nearFile)
-    ?? all.find((f) => !f.isStatic)
-    ?? all.find((f) => /\.h$/i.test(f.file))
-    ?? null;
+  return model.symbols.function(name, nearFile);
 }
 
 export interface VisitAnswer {
@@ -162,7 +154,7 @@ export function traverseVisitsType(model: Model, fn: FunctionFact, owner: Extens
     if (callee === visitParam && denotesTypeOfObject(call.args[0], fn)) return { answer: 'yes', reason: `${visitParam}(${render(call.args[0])}, …)` };
     if (callee !== null && TYPE_VISITING_TRAVERSES.has(callee)) return { answer: 'yes', reason: callee };
     if (!call.args.some((a) => isName(a, visitParam))) {
-      if (callee !== null && macroVisitsType(model, callee) === 'yes') return { answer: 'yes', reason: `macro ${callee}` };
+      if (callee !== null && macroVisitsType(model, callee, fn.file) === 'yes') return { answer: 'yes', reason: `macro ${callee}` };
       continue;
     }
     const delegated = delegationVisitsType(model, call.callee, fn, owner, depth, seen);
@@ -189,7 +181,7 @@ function delegationVisitsType(model: Model, calleeExpr: Expr, fn: FunctionFact, 
     // A local function pointer from PyType_GetSlot(base, Py_tp_traverse) or base->tp_traverse.
     const assigned = fn.assignments.filter((a) => isName(a.target, callee));
     if (assigned.some((a) => isBaseTraverse(a.value))) return baseTraverseVisitsType(model, owner, depth, seen);
-    if (model.macros.has(callee)) return { answer: 'unknown', reason: `the macro ${callee} hides what it visits` };
+    if (model.symbols.macro(callee, fn.file)) return { answer: 'unknown', reason: `the macro ${callee} hides what it visits` };
     return { answer: 'unknown', reason: `${callee}() is not defined in the analysed files` };
   }
   if (isBaseTraverse(calleeExpr)) return baseTraverseVisitsType(model, owner, depth, seen);
@@ -223,14 +215,14 @@ function denotesTypeOfObject(expr: Expr | undefined, fn: FunctionFact, depth = 0
   return false;
 }
 
-function macroVisitsType(model: Model, name: string): Answer {
-  const defs = model.macros.get(name);
-  if (!defs?.length) return 'no';
+function macroVisitsType(model: Model, name: string, file: string): Answer {
+  const def = model.symbols.macro(name, file);
+  if (!def) return 'no';
   const visitsType = (call: Expr & { k: 'call' }) => {
     const callee = calleeName(call.callee);
     return (callee === 'Py_VISIT' && typeOfObject(call.args[0])?.via === 'Py_TYPE') || (callee !== null && TYPE_VISITING_TRAVERSES.has(callee));
   };
-  return defs.some((m) => callsInMacroBody(m).some(visitsType)) ? 'yes' : 'no';
+  return callsInMacroBody(def).some(visitsType) ? 'yes' : 'no';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -242,32 +234,41 @@ export interface TrackingAnswer {
 }
 
 /**
- * Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? `allocating` is
- * every function with an allocation site (`allocatingFunctions`), computed once per model by the caller.
+ * Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? `trackers` is
+ * `trackersByStruct(model)`, computed once per model by the caller.
  */
-export function allocationIsTracked(model: Model, site: AllocationSite, allocating: ReadonlySet<FunctionFact>): TrackingAnswer {
+export function allocationIsTracked(model: Model, site: AllocationSite, trackers: TrackersByStruct): TrackingAnswer {
   const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.returned, site.call.order, 0);
   if (answer.answer !== 'no') return answer;
   // Some types track their instances later, on purpose (a capsule once it gets a traverse function).
-  const deferred = deferredTracker(model, site, allocating);
+  const deferred = deferredTracker(site, trackers);
   return deferred ? { answer: 'unknown', reason: `tracking may be deferred to ${deferred.name}()` } : answer;
 }
 
-export function allocatingFunctions(model: Model): ReadonlySet<FunctionFact> {
-  return new Set(model.allocations.map((a) => a.function));
+export type TrackersByStruct = ReadonlyMap<string, readonly FunctionFact[]>;
+
+/** Functions that track an object without allocating one, by the type names of their parameters and locals. */
+export function trackersByStruct(model: Model): TrackersByStruct {
+  const allocating = new Set(model.allocations.map((a) => a.function));
+  const trackers = new Map<string, FunctionFact[]>();
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      if (allocating.has(fn) || !fn.calls.some(isTrackingCall)) continue;
+      for (const typeName of new Set([...fn.params, ...fn.locals].map((v) => v.typeName))) {
+        const list = trackers.get(typeName);
+        if (list) list.push(fn);
+        else trackers.set(typeName, [fn]);
+      }
+    }
+  }
+  return trackers;
 }
 
 /** A function that tracks an existing instance of the type (one it did not allocate itself). */
-function deferredTracker(model: Model, site: AllocationSite, allocating: ReadonlySet<FunctionFact>): FunctionFact | null {
+function deferredTracker(site: AllocationSite, trackers: TrackersByStruct): FunctionFact | null {
   const structName = site.type.structName;
   if (!structName) return null;
-  for (const fns of model.functions.values()) {
-    for (const fn of fns) {
-      if (fn === site.function || allocating.has(fn) || !fn.calls.some(isTrackingCall)) continue;
-      if ([...fn.params, ...fn.locals].some((v) => v.typeName === structName)) return fn;
-    }
-  }
-  return null;
+  return trackers.get(structName)?.find((fn) => fn !== site.function) ?? null;
 }
 
 function isTrackingCall(call: { callee: Expr }): boolean {

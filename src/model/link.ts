@@ -1,7 +1,7 @@
 // Links per-file facts into one Model: resolves macros, slot arrays, structs, bases, storage and allocations.
 
 import type {
-  Expr, FileFacts, FunctionFact, MacroFact, SlotArrayFact, SpecFact, StaticTypeFact, StructFact, TypeCreationFact,
+  Expr, FileFacts, FunctionFact, SpecFact, StaticTypeFact, TypeCreationFact,
 } from './facts.js';
 // Linking builds the model in place, so it works on the writable shapes; callers get it frozen.
 import {
@@ -9,8 +9,9 @@ import {
   type ModuleInfo, type Place, type SlotValue, type Uncertainty,
 } from './draft.js';
 import type { LinkedModel } from './model.js';
-import { ALLOCATORS, PYTHON_CLASS_CREATORS, apiNameExists, builtinBase, isApiTypeName } from './capi.js';
+import { ALLOCATORS, PYTHON_CLASS_CREATORS, builtinBase } from './capi.js';
 import { creationsThroughMacros, mayCreateTypes } from './macros.js';
+import { linkageOf, SymbolTable } from './symbols.js';
 import {
   addressedName, calleeName, fieldOf, isArrowSlot, isName, isNull, isNullOrZero, leadingName, nameOf, nameOrAddressed,
   render, sameExpr, slotOf, some,
@@ -21,7 +22,8 @@ export interface LinkOptions {
 }
 
 export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel {
-  const index = new FactIndex(files, options.pythonVersion);
+  const symbols = new SymbolTable(files, options.pythonVersion);
+  const index = new FactIndex(files, symbols);
   const uncertainties: Uncertainty[] = [];
   const types: ExtensionType[] = [];
 
@@ -30,7 +32,7 @@ export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel
     for (const st of f.staticTypes) types.push(staticTypeFrom(st, index, uncertainties));
   }
   const model: Model = {
-    files, types, modules: [], functions: index.functions, typedefs: index.typedefs, macros: index.macros, structs: index.structs,
+    files, types, modules: [], symbols, functions: symbols.functions, macros: symbols.macros, structs: symbols.structs,
     allocations: [], callers: index.callers, exposedFunctions: index.exposed, uncertainties,
     pythonVersion: options.pythonVersion,
   };
@@ -42,9 +44,11 @@ export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel
   }
   attachCreations(model, index);
   markUnfollowedCreations(model, index);
+  // Where each type object is stored is known from here on.
+  index.types = new TypeIndex(types, symbols);
   for (const t of types) resolveBases(t, model, index);
   for (const f of files) for (const def of f.moduleDefs) model.modules.push(moduleFrom(def, index));
-  model.allocations = findAllocations(model);
+  model.allocations = findAllocations(model, index.types);
   const { uncertainties: undecided, ...linked } = model;
   return { model: Object.freeze(linked), uncertainties: Object.freeze(dedupe(undecided)) };
 }
@@ -52,31 +56,24 @@ export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel
 // ---------------------------------------------------------------------------------------------------------------
 // indexes over all files
 
+/** Facts over all files that linking needs beyond name lookup, gathered in one pass. */
 class FactIndex {
-  readonly functions = new Map<string, FunctionFact[]>();
-  readonly macros = new Map<string, MacroFact[]>();
-  readonly structs = new Map<string, StructFact[]>();
-  readonly typedefs = new Map<string, { target: string; pointerDepth: number }>();
-  readonly slotArrays = new Map<string, SlotArrayFact[]>();
   readonly slotPatches = new Map<string, { index: number; value: Expr; file: string }[]>();
+  /** `Foo_Type.tp_flags = …` assignments by the name of the type object they write to. */
+  readonly fieldAssignments = new Map<string, (FileFacts['staticFieldAssignments'][number] & { file: string })[]>();
+  readonly staticTypes = new Map<string, StaticTypeFact[]>();
   readonly callers = new Map<string, FunctionFact[]>();
   readonly exposed = new Set<string>();
   readonly creations: TypeCreationFact[] = [];
   hasCreatingMacros = false;
   pythonClassPlaces: Set<string> | null = null;
+  /** The types by the names and places code refers to them through, once storage is known. */
+  types: TypeIndex | null = null;
 
-  constructor(readonly files: FileFacts[], version: { major: number; minor: number }) {
-    // The C API's own names mean what the catalogue says, whatever an input defines them as; a definition is read
-    // only where the target version lacks the name (a compatibility fallback).
-    const isApi = (name: string) => apiNameExists(name, version) === true;
+  constructor(readonly files: FileFacts[], readonly symbols: SymbolTable) {
     for (const f of files) {
-      // A function read only partly (nesting too deep) is left out: what it does is unknown, not absent.
-      const truncated = new Set(f.truncatedFunctions);
-      for (const fn of f.functions) if (!truncated.has(fn.name) && !isApi(fn.name)) push(this.functions, fn.name, fn);
-      for (const m of f.macros) if (!isApi(m.name)) push(this.macros, m.name, m);
-      for (const s of f.structs) for (const n of s.names) if (!isApiTypeName(n)) push(this.structs, n, s);
-      for (const t of f.typedefs) if (t.alias !== t.target && !isApiTypeName(t.alias) && !this.typedefs.has(t.alias)) this.typedefs.set(t.alias, { target: t.target, pointerDepth: t.pointerDepth });
-      for (const a of f.slotArrays) push(this.slotArrays, a.name, a);
+      for (const st of f.staticTypes) push(this.staticTypes, st.cName, st);
+      for (const a of f.staticFieldAssignments) push(this.fieldAssignments, a.typeName, { ...a, file: f.file });
       for (const fn of f.functions) {
         for (const a of fn.assignments) {
           // `Str_Type_slots[0].pfunc = &PyUnicode_Type;` fills a slot at run time (a base not constant in C).
@@ -108,34 +105,18 @@ class FactIndex {
       for (const a of f.staticFieldAssignments) if (a.value.k === 'name') this.exposed.add(a.value.name);
     }
     if (this.hasCreatingMacros) {
-      this.creations.push(...creationsThroughMacros(files.flatMap((f) => f.functions), this.macros));
+      this.creations.push(...creationsThroughMacros(files.flatMap((f) => f.functions), symbols));
     }
   }
 
-  /** The definition of `name` closest to `file`: same file first. */
-  pick<T extends { file: string }>(map: Map<string, T[]>, name: string, file: string): T | null {
-    const all = map.get(name);
-    if (!all?.length) return null;
-    return all.find((x) => x.file === file) ?? all[0];
-  }
-
-  struct(name: string, file: string): StructFact | null {
-    let n = name.replace(/^struct\s*/, '');
-    for (let i = 0; i < 8; i++) {
-      const s = this.pick(this.structs, n, file);
-      if (s) return s;
-      const next = this.typedefs.get(n);
-      if (!next || next.pointerDepth) return null;
-      n = next.target;
-    }
-    return null;
+  function(name: string, file: string): FunctionFact | null {
+    return this.symbols.function(name, file);
   }
 
   /** The value of object-like macro `name` (its body read as an expression), or null when there is none. */
   objectMacro(name: string, file: string): Expr | null {
-    const all = this.macros.get(name)?.filter((m) => m.params === null);
-    if (!all?.length) return null;
-    return (all.find((m) => m.file === file) ?? all[0]).value ?? EMPTY_MACRO;
+    const m = this.symbols.macro(name, file, 'object');
+    return m ? m.value ?? EMPTY_MACRO : null;
   }
 }
 
@@ -156,10 +137,7 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
   const slots = new Map<string, SlotValue>();
   let slotsKnown = true;
   if (spec.slots?.k === 'name') {
-    const candidates = index.slotArrays.get(spec.slots.name) ?? [];
-    const array = candidates.find((a) => a.file === spec.file && a.scope === spec.scope)
-      ?? candidates.find((a) => a.file === spec.file && a.scope === null)
-      ?? candidates.find((a) => a.scope === null) ?? null;
+    const array = index.symbols.slotArray(spec.slots.name, spec.file, spec.scope);
     if (array) {
       const patches = (index.slotPatches.get(array.name) ?? []).filter((p) => p.file === array.file);
       array.slots.forEach((s, i) => {
@@ -182,7 +160,7 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
   const t: ExtensionType = {
     id: `${spec.file}:${spec.scope ? spec.scope + ':' : ''}${spec.cName}:${spec.line}`, kind: 'heap', cName: spec.cName, name, module: moduleOf(name),
     file: spec.file, line: spec.line, column: spec.column, flags, slots,
-    struct: structName ? index.struct(structName, spec.file) : null, structName,
+    struct: structName ? index.symbols.struct(structName, spec.file) : null, structName,
     bases: [], creations: [], storage: [], spec, staticType: null, slotsKnown, basesKnown: true,
   };
   return t;
@@ -302,12 +280,12 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
     slots.set(field, slotValue(v, { line: v.line, column: v.column }, st.file));
   }
   const flags = resolveFlags(st.fields.tp_flags ?? null, st.file, index);
-  for (const f of index.files) {
-    for (const a of f.staticFieldAssignments) {
-      if (a.typeName !== st.cName) continue;
-      if (a.field === 'tp_flags') addFlags(a.value, f.file, index, flags, 0);
-      else slots.set(a.field, slotValue(a.value, a, f.file));
-    }
+  const sameName = index.staticTypes.get(st.cName) ?? [];
+  for (const a of index.fieldAssignments.get(st.cName) ?? []) {
+    // `Foo_Type.tp_new = …` writes to the Foo_Type its own file sees.
+    if (sameName.length > 1 && index.symbols.resolveAmong('static type', st.cName, a.file, sameName, linkageOf) !== st) continue;
+    if (a.field === 'tp_flags') addFlags(a.value, a.file, index, flags, 0);
+    else slots.set(a.field, slotValue(a.value, a, a.file));
   }
   if (st.positionalUnreliable) {
     uncertainties.push({ file: st.file, line: st.line, message: `the initializer of ${st.cName} did not parse cleanly; its fields may be misread` });
@@ -317,7 +295,7 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
   return {
     id: `${st.file}:${st.cName}`, kind: 'static', cName: st.cName, name, module: moduleOf(name),
     file: st.file, line: st.line, column: st.column, flags, slots,
-    struct: structName ? index.struct(structName, st.file) : null, structName,
+    struct: structName ? index.symbols.struct(structName, st.file) : null, structName,
     bases: [], creations: [], storage: [{ k: 'global', name: st.cName }], spec: null, staticType: st,
     slotsKnown: !st.positionalUnreliable, basesKnown: true,
   };
@@ -341,11 +319,11 @@ function attachCreations(model: Model, index: FactIndex): void {
       const t = pickType(c.spec, c.file, c.inFunction);
       if (t) {
         t.creations.push(c);
-        addStorage(t, c.storedIn, c.returned, index.pick(index.functions, c.inFunction ?? '', c.file));
+        addStorage(t, c.storedIn, c.returned, index.function(c.inFunction ?? '', c.file));
         continue;
       }
       // The spec may be a parameter of a helper: resolve it at each call site of the helper.
-      const helper = c.inFunction ? index.pick(index.functions, c.inFunction, c.file) : null;
+      const helper = c.inFunction ? index.function(c.inFunction, c.file) : null;
       const paramIndex = helper ? helper.params.findIndex((p) => p.name === c.spec) : -1;
       if (helper && paramIndex >= 0) {
         for (const caller of index.callers.get(helper.name) ?? []) {
@@ -363,9 +341,9 @@ function attachCreations(model: Model, index: FactIndex): void {
     }
     // A loop over a table of specs, local or at file scope: `PyType_Spec *specs[] = {&a_spec, &b_spec}; … specs[i] …`.
     const table = c.specExpression.k === 'index' ? nameOf(c.specExpression.object) : null;
-    const fn = c.inFunction ? index.pick(index.functions, c.inFunction, c.file) : null;
+    const fn = c.inFunction ? index.function(c.inFunction, c.file) : null;
     const init = table && fn ? fn.assignments.find((a) => isName(a.target, table) && a.value.k === 'init') : undefined;
-    const globalTable = table && !init ? index.files.find((f) => f.file === c.file)?.globals.find((g) => g.name === table) : undefined;
+    const globalTable = table && !init ? index.symbols.global(table, c.file) : undefined;
     const entries = init ? addressedNamesIn(init.value) : globalTable?.addressesInInitializer ?? [];
     const resolved = entries.map((e) => pickType(e, c.file, c.inFunction)).filter((t): t is ExtensionType => !!t);
     if (resolved.length && resolved.length === entries.length) {
@@ -393,7 +371,7 @@ function addressedNamesIn(e: Expr): string[] {
  */
 function markUnfollowedCreations(model: Model, index: FactIndex): void {
   const referenced = new Map<string, FunctionFact>();
-  for (const fns of index.functions.values()) for (const fn of fns) for (const r of fn.references) if (!referenced.has(r)) referenced.set(r, fn);
+  for (const fns of index.symbols.functions.values()) for (const fn of fns) for (const r of fn.references) if (!referenced.has(r)) referenced.set(r, fn);
   for (const t of model.types) {
     if (t.kind !== 'heap' || t.creations.length) continue;
     const user = referenced.get(t.cName);
@@ -405,6 +383,16 @@ function markUnfollowedCreations(model: Model, index: FactIndex): void {
 
 export function isStoredIn(t: { readonly storage: readonly Readonly<Place>[] }, place: Readonly<Place>): boolean {
   return t.storage.some((p) => samePlace(p, place));
+}
+
+/** A place as one string, equal exactly when samePlace says the places are the same. */
+function placeKeyOf(p: Readonly<Place>): string {
+  switch (p.k) {
+    case 'field': return `field:${p.field}`;
+    case 'global': return `global:${p.name}`;
+    case 'local': return `local:${p.fn}:${p.name}`;
+    case 'return': return `return:${p.fn}`;
+  }
 }
 
 function addPlace(t: ExtensionType, place: Place): void {
@@ -442,7 +430,7 @@ function resolveBases(t: ExtensionType, model: Model, index: FactIndex): void {
   const expressions: { expr: Expr; fn: FunctionFact | null }[] = [];
   const slotExpression = (v: SlotValue) => (v.function ? { k: 'name', name: v.function } as Expr : v.expression ?? NO_EXPRESSION);
   if (t.kind === 'heap') {
-    for (const c of t.creations) if (c.bases) expressions.push({ expr: c.bases, fn: index.pick(index.functions, c.inFunction ?? '', c.file) });
+    for (const c of t.creations) if (c.bases) expressions.push({ expr: c.bases, fn: index.function(c.inFunction ?? '', c.file) });
     const base = t.slots.get('tp_base') ?? t.slots.get('tp_bases');
     if (base) expressions.push({ expr: slotExpression(base), fn: null });
   } else {
@@ -476,7 +464,7 @@ function isCount(e: Expr): boolean {
 function resolveBase(expr: Expr, owner: ExtensionType, model: Model, index: FactIndex, fn: FunctionFact | null): BaseRef {
   const builtin = builtinBase(nameOrAddressed(expr));
   if (builtin) return { kind: 'builtin', expression: expr, name: builtin.name, gc: builtin.gc, traverseVisitsType: builtin.traverseVisitsType, heap: false };
-  const found = resolveTypeExpression(expr, model, fn, owner.file);
+  const found = resolveTypeExpression(expr, index.types!, fn, owner.file);
   if (found && found !== owner) return { kind: 'model', expression: expr, type: found };
   if (isPythonClassPlace(expr, index)) return { kind: 'python-class', expression: expr };
   const where = owner.creations[0] ?? owner;
@@ -492,7 +480,7 @@ function placeKey(e: Expr | null): string | null {
 /** True when the place is filled by PyErr_NewException(…) or a class created from Python code. */
 function isPythonClassPlace(expr: Expr, index: FactIndex): boolean {
   const key = placeKey(expr);
-  index.pythonClassPlaces ??= pythonClassPlaces(index.functions);
+  index.pythonClassPlaces ??= pythonClassPlaces(index.symbols.functions);
   return key !== null && index.pythonClassPlaces.has(key);
 }
 
@@ -515,45 +503,73 @@ function pythonClassPlaces(functions: ReadonlyMap<string, FunctionFact[]>): Set<
  * What type object an expression denotes: `&Foo_Type`, `st->FooType`, `clinic_state()->FooType`, a global, or a
  * local that holds one of those. Returns null when it cannot tell.
  */
-export function resolveTypeExpression(e: Expr, model: Model, fn: FunctionFact | null, file: string, depth = 0): ExtensionType | null {
+function resolveTypeExpression(e: Expr, types: TypeIndex, fn: FunctionFact | null, file: string, depth = 0): ExtensionType | null {
   if (depth > 5) return null;
   if (e.k === 'call') {
     const creator = calleeName(e.callee);
     if (!creator?.startsWith('PyType_From')) return null;
     // The spec is the first argument taken by address.
     const spec = addressedName(e.args.find((a) => some(a, (x) => x.k === 'addr')));
-    return spec ? pickNearest(model.types.filter((t) => t.kind === 'heap' && t.cName === spec), file) : null;
+    return spec ? pickNearest(types.heapBySpec.get(spec) ?? [], file) : null;
   }
   const amp = addressedName(e);
-  if (amp) return pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === amp), file);
+  if (amp) return types.staticNamed(amp, file);
   const field = fieldOf(e);
   if (field) {
     // `Py_TYPE(self)->tp_base` is the object's type's base, not a stored type.
     if (leadingName(e) === 'Py_TYPE') return null;
-    return pickNearest(model.types.filter((t) => isStoredIn(t, { k: 'field', field })), file);
+    return pickNearest(types.stored({ k: 'field', field }), file);
   }
   if (e.k === 'name') {
     const v = e.name;
     if (fn) {
       if (fn.params.some((p) => p.name === v)) return null;
-      const local = model.types.filter((t) => isStoredIn(t, { k: 'local', fn: fn.name, name: v }));
+      const local = types.stored({ k: 'local', fn: fn.name, name: v });
       if (local.length) return pickNearest(local, file);
       const assigned = fn.assignments.filter((a) => isName(a.target, v));
       if (assigned.length === 1) {
         const value = assigned[0].value;
         const viaCall = value.k === 'call' ? calleeName(value.callee) : null;
         if (viaCall) {
-          const fromCall = model.types.filter((t) => isStoredIn(t, { k: 'return', fn: viaCall }));
+          const fromCall = types.stored({ k: 'return', fn: viaCall });
           if (fromCall.length) return pickNearest(fromCall, file);
         }
-        return resolveTypeExpression(value, model, fn, file, depth + 1);
+        return resolveTypeExpression(value, types, fn, file, depth + 1);
       }
       if (fn.params.some((p) => p.name === v) || fn.locals.some((l) => l.name === v)) return null;
     }
-    return pickNearest(model.types.filter((t) => isStoredIn(t, { k: 'global', name: v }) && t.kind === 'heap'), file)
-      ?? pickNearest(model.types.filter((t) => t.kind === 'static' && t.cName === v), file);
+    return pickNearest(types.stored({ k: 'global', name: v }).filter((t) => t.kind === 'heap'), file)
+      ?? types.staticNamed(v, file);
   }
   return null;
+}
+
+/** The model's types by the names and places code refers to them through, built once storage is known. */
+class TypeIndex {
+  readonly heapBySpec = new Map<string, ExtensionType[]>();
+  readonly byStructName = new Map<string, ExtensionType[]>();
+  private readonly staticByName = new Map<string, ExtensionType[]>();
+  private readonly byStorage = new Map<string, ExtensionType[]>();
+
+  constructor(types: readonly ExtensionType[], private readonly symbols: SymbolTable) {
+    for (const t of types) {
+      push(t.kind === 'heap' ? this.heapBySpec : this.staticByName, t.cName, t);
+      if (t.structName) push(this.byStructName, t.structName, t);
+      for (const place of t.storage) push(this.byStorage, placeKeyOf(place), t);
+    }
+  }
+
+  stored(place: Place): ExtensionType[] {
+    return this.byStorage.get(placeKeyOf(place)) ?? [];
+  }
+
+  /** The static type object a name denotes in `file`, by C's linkage. */
+  staticNamed(name: string, file: string): ExtensionType | null {
+    const all = this.staticByName.get(name);
+    if (!all) return null;
+    if (all.length === 1 && all[0].file === file) return all[0];
+    return this.symbols.resolveAmong('static type', name, file, all, (t) => linkageOf(t.staticType!));
+  }
 }
 
 function pickNearest(types: ExtensionType[], file: string): ExtensionType | null {
@@ -578,13 +594,13 @@ function moduleFrom(def: ModuleInfo['def'], index: FactIndex): ModuleInfo {
     kind = 'state';
     stateStructName = size.typeName;
   }
-  return { def, name, stateStruct: stateStructName ? index.struct(stateStructName, def.file) : null, stateStructName, size: kind };
+  return { def, name, stateStruct: stateStructName ? index.symbols.struct(stateStructName, def.file) : null, stateStructName, size: kind };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // allocations
 
-function findAllocations(model: Model): AllocationSite[] {
+function findAllocations(model: Model, types: TypeIndex): AllocationSite[] {
   const sites: AllocationSite[] = [];
   const slotOwners = slotOwnerIndex(model);
   for (const fns of model.functions.values()) {
@@ -605,11 +621,8 @@ function findAllocations(model: Model): AllocationSite[] {
           typeExpr = call.args[0] ?? slotOf(call.callee)?.type;
         }
         if (!allocator || typeExpr === undefined) continue;
-        let type = resolveAllocatedType(typeExpr, fn, model, slotOwners);
-        if (!type && structName) {
-          const byStruct = model.types.filter((t) => t.structName === structName);
-          type = pickNearest(byStruct, fn.file);
-        }
+        let type = resolveAllocatedType(typeExpr, fn, types, slotOwners);
+        if (!type && structName) type = pickNearest(types.byStructName.get(structName) ?? [], fn.file);
         if (type) sites.push({ function: fn, call, allocator, type });
       }
     }
@@ -631,8 +644,8 @@ function slotOwnerIndex(model: Model): Map<string, ExtensionType[]> {
   return owners;
 }
 
-function resolveAllocatedType(typeExpr: Expr, fn: FunctionFact, model: Model, slotOwners: Map<string, ExtensionType[]>): ExtensionType | null {
-  const direct = resolveTypeExpression(typeExpr, model, fn, fn.file);
+function resolveAllocatedType(typeExpr: Expr, fn: FunctionFact, types: TypeIndex, slotOwners: Map<string, ExtensionType[]>): ExtensionType | null {
+  const direct = resolveTypeExpression(typeExpr, types, fn, fn.file);
   if (direct) return direct;
   // `type` in tp_new is the type being instantiated (or a Python subclass, which shares GC-ness).
   if (fn.params[0] && isName(typeExpr, fn.params[0].name)) {

@@ -7,8 +7,7 @@
 
 import type { CallExpr, Expr, FunctionFact, MacroFact, TypeCreationFact } from './facts.js';
 import type { Frozen } from './model.js';
-
-type Macros = ReadonlyMap<string, readonly Frozen<MacroFact>[]>;
+import type { MacroLookup } from './symbols.js';
 
 import { TYPE_CREATORS as CREATOR_ARGS } from './capi.js';
 import { calleeName, isNullOrZero, nameOrAddressed, render } from './expr.js';
@@ -21,11 +20,11 @@ export function mayCreateTypes(def: Frozen<MacroFact>): boolean {
 
 export function creationsThroughMacros(
   functions: Iterable<FunctionFact>,
-  macros: Macros,
+  macros: MacroLookup & { readonly macros: ReadonlyMap<string, readonly Frozen<MacroFact>[]> },
 ): TypeCreationFact[] {
   const out: TypeCreationFact[] = [];
   const creatingMacros = new Set<string>();
-  for (const [name, defs] of macros) {
+  for (const [name, defs] of macros.macros) {
     if (defs.some(mayCreateTypes)) creatingMacros.add(name);
   }
   if (!creatingMacros.size) return out;
@@ -60,7 +59,7 @@ export function creationsThroughMacros(
  * The calls a function-like macro call makes once expanded (`VISIT_ALL(self)` → `Py_VISIT(self->a)`, …), nested
  * calls included, or null when `name` is not a function-like macro the analysis can expand.
  */
-export function callsInMacroExpansion(name: string, args: readonly Frozen<Expr>[], macros: Macros, file: string): CallExpr[] | null {
+export function callsInMacroExpansion(name: string, args: readonly Frozen<Expr>[], macros: MacroLookup, file: string): CallExpr[] | null {
   const expanded = expand(name, args.map(render), macros, file, 0);
   return expanded === null ? null : callsInText(expanded);
 }
@@ -86,24 +85,24 @@ function callsInText(text: string): CallExpr[] {
 }
 
 /** Arguments are substituted as written (`render`): expansion is textual by nature. */
-function expand(name: string, args: readonly string[], macros: Macros, file: string, depth: number): string | null {
+function expand(name: string, args: readonly string[], macros: MacroLookup, file: string, depth: number): string | null {
   if (depth > 4) return null;
-  const defs = macros.get(name)?.filter((m) => m.params !== null);
-  if (!defs?.length) return null;
-  const def = defs.find((m) => m.file === file) ?? defs[0];
+  const def = macros.macro(name, file, 'function');
+  if (!def) return null;
   const params = def.params ?? [];
   const body = def.body.replace(/\\\r?\n/g, ' ').replace(/\s+/g, '');
+  // `&name ## _spec` pastes the argument into one identifier.
   const text = body.replace(/[A-Za-z_]\w*/g, (id) => {
     const i = params.indexOf(id);
     return i >= 0 ? args[i] ?? '' : id;
-  });
+  }).replace(/##/g, '');
   // Expand nested function-like macro calls.
   let result = '';
   let pos = 0;
   const re = /([A-Za-z_]\w*)\(/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const inner = m[1];
-    if (!macros.get(inner)?.some((d) => d.params !== null) || inner === name) continue;
+    if (inner === name || !macros.macro(inner, file, 'function')) continue;
     const close = matchingParen(text, m.index + m[0].length - 1);
     if (close < 0) break;
     const innerArgs = splitArgs(text.slice(m.index + m[0].length, close));

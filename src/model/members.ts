@@ -1,7 +1,7 @@
 // Which members of an instance struct hold object references.
 
 import type { Expr } from './facts.js';
-import type { ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
+import type { AllocationSite, ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
 import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES, REASSIGNING_CALLS } from './capi.js';
 import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
@@ -29,43 +29,26 @@ export function structObjectMembers(model: Model, s: StructFact): StructMember[]
 
 export function isObjectMember(model: Model, m: StructMember, file: string): boolean {
   if (m.isFunctionPointer) return false;
-  const base = resolveTypedef(model, m.typeName);
+  const base = model.symbols.resolveTypedef(m.typeName, file);
   // `typedef PyObject *pyref; pyref x;`: the pointer can be in the typedef.
   if (m.pointerDepth + base.pointerDepth < 1) return false;
   if (PY_OBJECT_TYPES.has(base.name) && m.pointerDepth + base.pointerDepth >= 1) return true;
-  const s = structNamed(model, base.name, file);
+  const s = model.symbols.struct(base.name, file);
   return !!s && isObjectStruct(model, s, 0) && m.pointerDepth + base.pointerDepth >= 1;
-}
-
-function resolveTypedef(model: Model, name: string): { name: string; pointerDepth: number } {
-  let n = name.replace(/^struct\s*/, '');
-  let depth = 0;
-  for (let i = 0; i < 8; i++) {
-    const td = model.typedefs.get(n);
-    if (!td || td.target === n) break;
-    depth += td.pointerDepth;
-    n = td.target;
-  }
-  return { name: n, pointerDepth: depth };
-}
-
-function structNamed(model: Model, name: string, file: string): StructFact | null {
-  const all = model.structs.get(name);
-  if (!all?.length) return null;
-  return all.find((s) => s.file === file) ?? all[0];
 }
 
 /** A struct whose first member is PyObject_HEAD (after the shim: `PyObject ob`) or another object struct. */
 export function isObjectStruct(model: Model, s: StructFact, depth: number): boolean {
   if (!s.headType || depth > 6) return false;
   if (s.headType === 'PyObject' || s.headType === 'PyVarObject' || PY_OBJECT_TYPES.has(s.headType)) return true;
-  const inner = structNamed(model, resolveTypedef(model, s.headType).name, s.file);
+  const inner = model.symbols.struct(model.symbols.resolveTypedef(s.headType, s.file).name, s.file);
   return !!inner && inner !== s && isObjectStruct(model, inner, depth + 1);
 }
 
 /** A member whose declared type cannot reference other objects (`PyUnicodeObject *`): it cannot be part of a cycle. */
 export function memberCannotHoldObjects(model: Model, m: StructMember): boolean {
-  return LEAF_OBJECT_TYPES.has(resolveTypedef(model, m.typeName).name);
+  const file = model.symbols.structOf(m)?.file;
+  return LEAF_OBJECT_TYPES.has(file ? model.symbols.resolveTypedef(m.typeName, file).name : m.typeName.replace(/^struct\s*/, ''));
 }
 
 /**
@@ -158,7 +141,7 @@ export function fieldStores(model: Model): FieldStores {
       // `ASSIGN_PTR(st->field[i], PyUnicode_InternFromString(...))`: an assignment hidden in a macro.
       for (const c of fn.calls) {
         const callee = calleeName(c.callee);
-        if (callee === null || !model.macros.get(callee)?.some((m) => m.params !== null)) continue;
+        if (callee === null || !model.symbols.macro(callee, fn.file, 'function')) continue;
         const target = c.args.findIndex((x) => storedField(x) !== null);
         if (target < 0) continue;
         record(storedField(c.args[target])!, c.args.some((x, i) => i !== target && isLeafConstruction(x)));
@@ -233,33 +216,37 @@ export interface ConstructionFacts {
  * The functions that build a type's instances (tp_new, tp_vectorcall, allocation sites and what they call, plus
  * dealloc/clear/finalize) and the object fields its PyMemberDef table exposes as writable.
  */
-export function constructionFacts(model: Model, t: ExtensionType): ConstructionFacts {
+export function constructionFacts(model: Model, t: ExtensionType, allocations: readonly AllocationSite[]): ConstructionFacts {
   const constructors = new Set<string>();
+  const followed = new Set<FunctionFact>();
+  let level: FunctionFact[] = [];
+  const add = (name: string, fn: FunctionFact | null) => {
+    constructors.add(name);
+    if (fn && !followed.has(fn)) {
+      followed.add(fn);
+      level.push(fn);
+    }
+  };
   for (const slot of ['tp_new', 'tp_vectorcall', 'tp_dealloc', 'tp_clear', 'tp_finalize']) {
-    const f = t.slots.get(slot)?.function;
-    if (f) constructors.add(f);
+    const v = t.slots.get(slot);
+    if (v?.function) add(v.function, model.symbols.function(v.function, v.file));
   }
-  for (const a of model.allocations) if (a.type === t) constructors.add(a.function.name);
+  for (const a of allocations) add(a.function.name, a.function);
   // What constructors call to fill the instance (Argument Clinic's `_impl`, init helpers) is construction too.
   for (let depth = 0; depth < 2; depth++) {
-    for (const name of [...constructors]) {
-      for (const fn of model.functions.get(name) ?? []) {
-        for (const c of fn.calls) {
-          const callee = calleeName(c.callee);
-          if (callee !== null && model.functions.has(callee)) constructors.add(callee);
-        }
+    const callers = level;
+    level = [];
+    for (const fn of callers) {
+      for (const c of fn.calls) {
+        const name = calleeName(c.callee);
+        const callee = name === null ? null : model.symbols.function(name, fn.file);
+        if (callee) add(name!, callee);
       }
     }
   }
   const writableFields = new Set<string>();
-  const table = t.slots.get('tp_members')?.function;
-  if (table) {
-    for (const f of model.files) {
-      for (const mt of f.memberTables) {
-        if (mt.name !== table) continue;
-        for (const e of mt.entries) if (e.writable && e.objectType) writableFields.add(e.field);
-      }
-    }
-  }
+  const members = t.slots.get('tp_members');
+  const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
+  for (const e of table?.entries ?? []) if (e.writable && e.objectType) writableFields.add(e.field);
   return { constructors, writableFields };
 }

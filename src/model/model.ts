@@ -3,6 +3,7 @@
 
 import type * as draft from './draft.js';
 import type * as facts from './facts.js';
+import type { SymbolTable } from './symbols.js';
 
 /** `T` with every property, array, map and set readonly, all the way down. */
 export type Frozen<T> =
@@ -25,7 +26,10 @@ export type Uncertainty = Frozen<draft.Uncertainty>;
 export type Place = Frozen<draft.Place>;
 export { samePlace } from './draft.js';
 /** What rules read. What linking could not decide is returned beside it (`LinkedModel`), not kept in it. */
-export interface Model extends Frozen<Omit<draft.Model, 'uncertainties'>> {}
+export interface Model extends Frozen<Omit<draft.Model, 'uncertainties' | 'symbols'>> {
+  /** Name lookup by C's linkage; it memoises what it resolves, so it is shared, not frozen. */
+  readonly symbols: SymbolTable;
+}
 
 export interface LinkedModel {
   model: Model;

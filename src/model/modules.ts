@@ -25,7 +25,7 @@ export function moduleDisplayName(mod: ModuleInfo): string {
 
 /** `static PyObject *X;` / `static PyTypeObject *X;` globals of a file that some function stores an object in. */
 export function staticObjectGlobals(model: Model, file: string): GlobalFact[] {
-  const facts = model.files.find((f) => f.file === file);
+  const facts = model.symbols.facts(file);
   if (!facts) return [];
   const assigned = new Set<string>();
   for (const fn of facts.functions) for (const a of fn.assignments) if (!isNull(a.value) && a.target.k === 'name') assigned.add(a.target.name);

@@ -107,8 +107,8 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
         continue;
       }
       if (call.args.some((a) => isName(a, visitParam))) forwarded.push(call.callee);
-      else if (callee !== null && model.macros.get(callee)?.some((m) => m.params !== null)) {
-        for (const inner of callsInMacroExpansion(callee, call.args, model.macros, f.file) ?? []) {
+      else if (callee !== null && model.symbols.macro(callee, f.file, 'function')) {
+        for (const inner of callsInMacroExpansion(callee, call.args, model.symbols, f.file) ?? []) {
           // A project's own VISIT macro calls Py_VISIT or the traverse's `visit` parameter directly.
           if (!isName(inner.callee, 'Py_VISIT') && !isName(inner.callee, visitParam)) continue;
           const p = memberPath(inner.args[0]);
@@ -225,7 +225,7 @@ export function isOpaque(model: Model, calleeExpr: Expr, from: FunctionFact): bo
   // Through a pointer: only a type's own slot (`tp->tp_free`) is known.
   if (callee === null) return !isArrowSlot(calleeExpr, () => true);
   if (/^_?Py|^PY_|^assert$|^mem(cpy|set|move)$|^str\w+$|^(f?printf|sprintf|snprintf|free|malloc|calloc|realloc)$/.test(callee)) return false;
-  return !findFunction(model, callee, from.file) && !model.macros.has(callee);
+  return !findFunction(model, callee, from.file) && !model.symbols.macro(callee, from.file);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ export function callsAny(model: Model, fn: FunctionFact, names: ReadonlySet<stri
   for (const call of fn.calls) {
     const callee = calleeName(call.callee);
     if (callee !== null && names.has(callee)) return 'yes';
-    const expanded = callee !== null && model.macros.has(callee) ? callsInMacroExpansion(callee, call.args, model.macros, fn.file) : null;
+    const expanded = callee !== null ? callsInMacroExpansion(callee, call.args, model.symbols, fn.file) : null;
     if (expanded?.some((c) => names.has(calleeName(c.callee) ?? ''))) return 'yes';
     const helper = callee !== null ? findFunction(model, callee, fn.file) : null;
     if (helper) {

@@ -3,8 +3,8 @@
 
 import type { AllocationSite, ExtensionType, Frozen, FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
 import {
-  allocatingFunctions, allocationIsTracked, findFunction, inheritedSlot, isGcType, traverseOf, traverseVisitsType,
-  type Answer, type GcAnswer, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
+  allocationIsTracked, findFunction, inheritedSlot, isGcType, traverseOf, traverseVisitsType,
+  trackersByStruct, type Answer, type GcAnswer, type TrackersByStruct, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
   constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
@@ -40,7 +40,8 @@ export class Queries {
   private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
   private readonly moduleFunctions = new Map<ModuleInfo, Map<ModuleFunctionField, FunctionFact | 'none' | 'unknown'>>();
   private readonly staticGlobals = new Map<string, readonly GlobalFact[]>();
-  private allocating: ReadonlySet<FunctionFact> | null = null;
+  private trackers: TrackersByStruct | null = null;
+  private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
   private stores: FieldStores | null = null;
   private writes: MemberWrites | null = null;
 
@@ -82,10 +83,18 @@ export class Queries {
   /** Whether code other than construction and destruction can store into the member. */
   isMutableMember(t: ExtensionType, m: StructMember): boolean {
     return once(inner(this.mutableMembers, t), m, () => {
-      const construction = once(this.constructions, t, () => constructionFacts(this.model, t));
+      const construction = once(this.constructions, t, () => constructionFacts(this.model, t, this.allocationsOf(t)));
       this.writes ??= memberWrites(this.model);
       return isMutableMember(t, m, construction, this.writes);
     });
+  }
+
+  private allocationsOf(t: ExtensionType): readonly AllocationSite[] {
+    if (!this.allocationsByType) {
+      this.allocationsByType = new Map();
+      for (const a of this.model.allocations) once(this.allocationsByType, a.type, () => []).push(a);
+    }
+    return this.allocationsByType.get(t) ?? [];
   }
 
   memberCannotHoldObjects(m: StructMember): boolean {
@@ -128,8 +137,8 @@ export class Queries {
   /** Is the object allocated at `site` tracked before it escapes to Python? */
   allocationIsTracked(site: AllocationSite): TrackingAnswer {
     return once(this.tracking, site, () => {
-      this.allocating ??= allocatingFunctions(this.model);
-      return allocationIsTracked(this.model, site, this.allocating);
+      this.trackers ??= trackersByStruct(this.model);
+      return allocationIsTracked(this.model, site, this.trackers);
     });
   }
 
