@@ -176,6 +176,27 @@ export const FREE_CALLS: ReadonlySet<string> = new Set([
 /** Frees for memory from PyObject_New/Malloc: wrong for a GC object. */
 export const NON_GC_FREES: ReadonlySet<string> = new Set(['PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL']);
 
+/** libc's `free`: a free too (of memory from `malloc`), when no local or parameter of that name shadows it. */
+export const LIBC_FREES: ReadonlySet<string> = new Set(['free']);
+
+/**
+ * Calls that never return: a dealloc that calls one (`none_dealloc` → `_Py_FatalRefcountError("deallocating
+ * None")`) frees nothing on purpose.
+ */
+export const NO_RETURN_CALLS: ReadonlySet<string> = new Set([
+  'Py_FatalError', '_Py_FatalErrorFunc', '_Py_FatalErrorFormat', '_Py_FatalRefcountError', 'Py_UNREACHABLE', 'abort',
+  'Py_Exit', 'exit', '_exit', '__builtin_unreachable', '__builtin_trap',
+]);
+
+/**
+ * Calls that keep the object being deallocated alive (immortal singletons re-set their reference count, free lists
+ * re-initialise it): a dealloc that makes one does not free the object on purpose.
+ */
+export const RESURRECTING_CALLS: ReadonlySet<string> = new Set([
+  '_Py_SetImmortal', '_Py_SetImmortalUntracked', '_Py_NewReference', '_Py_NewReferenceNoTotal', '_Py_ResurrectReference',
+  'Py_INCREF', 'Py_XINCREF', 'Py_NewRef', 'Py_XNewRef', '_Py_IncRef', 'Py_IncRef',
+]);
+
 /** C-API calls that may run in a dealloc before PyObject_GC_UnTrack without touching members. */
 export const SAFE_BEFORE_UNTRACK: ReadonlySet<string> = new Set([
   'PyObject_CallFinalizerFromDealloc', 'PyObject_ClearWeakRefs', 'Py_TYPE', 'PyType_GetSlot', 'PyObject_GC_IsTracked',
@@ -247,6 +268,23 @@ export function builtinBase(name: string | null): (BuiltinType & { name: string 
   if (GC_CONTAINERS.includes(name)) return { name, gc: true, traverseVisitsType: false };
   if (NON_GC.includes(name)) return { name, gc: false, traverseVisitsType: false };
   return null;
+}
+
+/** What the `tp_dealloc` of one of CPython's own static types does with a heap subtype's instance handed to it. */
+export interface BuiltinDealloc {
+  /** It frees the object (through `Py_TYPE(self)->tp_free`). */
+  frees: boolean;
+  /**
+   * It releases the reference the instance holds to a heap type. Only `subtype_dealloc`, the dealloc of heap
+   * types, does; `object_dealloc`, `unicode_dealloc`, `long_dealloc`, `BaseException_dealloc`, `list_dealloc`,
+   * `dict_dealloc` … free the object and stop (checked in 3.9 to 3.13).
+   */
+  releasesHeapType: boolean;
+}
+
+/** The dealloc of builtin type `name` (`PyUnicode_Type`, `PyBaseObject_Type`, `PyExc_Exception` …), if known. */
+export function builtinDealloc(name: string | null): BuiltinDealloc | null {
+  return builtinBase(name) ? { frees: true, releasesHeapType: false } : null;
 }
 
 export const PY_OBJECT_TYPES: ReadonlySet<string> = new Set([

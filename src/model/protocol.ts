@@ -3,12 +3,15 @@
 // `st->a.b` all denote `a.b`; `self->items[i]` denotes `items`.
 
 import type { Expr } from './facts.js';
-import type { FunctionFact, Model } from './model.js';
-import { findFunction } from './gc.js';
+import type * as draft from './draft.js';
+import type { ExtensionType, FunctionFact, Model } from './model.js';
+import { displayName, findFunction, type Answer } from './gc.js';
 import { callsInMacroExpansion } from './macros.js';
+import { resolveTypeExpression } from './link.js';
+import { FREE_CALLS, LIBC_FREES, NO_RETURN_CALLS, RESURRECTING_CALLS, builtinBase, builtinDealloc } from './capi.js';
 import {
   ExprSet, calleeName, containsGetSlot, hasArrow, isArrowSlot, isName, isNull, isNullOrZero, isZero, leadingName,
-  memberChain, name, namesIn, render, sameExpr, typeOfObject, type Step,
+  memberChain, name, nameOrAddressed, namesIn, render, sameExpr, slotOf, some, typeOfObject, type Step,
 } from './expr.js';
 
 export interface PathSet {
@@ -236,26 +239,85 @@ export interface DeallocFacts {
   untrackAt: number | null;
   /** First operation that needs the object untracked: clearing a member, calling tp_clear, freeing. */
   firstUnsafe: { order: number; what: string; line: number; column: number } | null;
-  /** Calls that free the instance. */
-  frees: { callee: string; line: number; column: number; order: number }[];
+  /** Calls that free the instance (frees of a member's memory, `PyMem_Free(self->buf)`, are not among them). */
+  frees: { callee: string; line: number; column: number; order: number; ofObject: boolean; viaSlot: boolean }[];
   /** Py_DECREF of the type (Py_TYPE(self) or an alias), directly or in a helper. */
   decrefsType: boolean;
-  /** Hands the object to a base type's tp_dealloc (which untracks, frees and decrefs the type). */
+  /** Hands the object to a base type's tp_dealloc read from a type object (`base->tp_dealloc`, `PyType_GetSlot`). */
   delegatesToBase: boolean;
+  /** Each hand-off to another type's tp_dealloc (also `PyUnicode_Type.tp_dealloc`), with the type it belongs to. */
+  handoffs: DeallocHandoff[];
   /** Calls a function the analysis cannot see with the object. */
   unknownCall: string | null;
+  /** A call that never returns (`Py_FatalError`): such a dealloc frees nothing on purpose. */
+  noReturn: string | null;
+  /** Stores the object somewhere that outlives the call (a free list) or resurrects it: kept, not leaked. */
+  keepsObject: boolean;
+  /** The function does nothing (a dealloc of static singletons that are never freed). */
+  empty: boolean;
+}
+
+export interface DeallocHandoff {
+  /** The type whose tp_dealloc is called, as written (`PyUnicode_Type`, `Py_TYPE(self)->tp_base`); null if unreadable. */
+  type: Expr | null;
+  /** The function the type expression is read in (a helper's, when the hand-off is in a helper). */
+  in: FunctionFact;
+  /** The callee as written, for messages. */
+  written: string;
+  line: number;
+  column: number;
 }
 
 const UNTRACK: ReadonlySet<string> = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
-const FREES: ReadonlySet<string> = new Set(['PyObject_GC_Del', 'PyObject_Del', 'PyObject_Free', 'PyObject_FREE', 'PyObject_DEL', 'PyMem_Free']);
 const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
 
+/** A name the function declares itself (parameter or local variable): in C it hides any function or API name. */
+export function isLocalName(fn: FunctionFact, n: string): boolean {
+  return fn.params.some((p) => p.name === n) || fn.locals.some((l) => l.name === n);
+}
+
+/** A type's slot read in `e`: `t->tp_X`, `T.tp_X`, `PyType_GetSlot(t, Py_tp_X)` anywhere inside (through casts). */
+function slotRead(e: Expr | null | undefined, slot: string): { type: Expr | null } | null {
+  const s = slotOf(e);
+  if (s?.slot === slot) return { type: s.type };
+  if (!containsGetSlot(e, slot)) return null;
+  let found: Expr | null = null;
+  some(e, (x) => {
+    if (x.k === 'call' && isName(x.callee, 'PyType_GetSlot') && isName(x.args[1], `Py_${slot}`)) found = x.args[0] ?? null;
+    return found !== null;
+  });
+  return { type: found };
+}
+
+/**
+ * What a call through a local function pointer or parameter calls: a type's tp_free or tp_dealloc read into it
+ * (`freefunc free = PyType_GetSlot(tp, Py_tp_free);`, `destructor dealloc = base->tp_dealloc;`), else unknown.
+ */
+function localPointerTarget(fn: FunctionFact, n: string): { slot: 'tp_free' | 'tp_dealloc'; type: Expr | null } | 'unknown' {
+  if (fn.params.some((p) => p.name === n)) return 'unknown';
+  const values = fn.assignments.filter((a) => isName(a.target, n)).map((a) => a.value);
+  if (!values.length) return 'unknown';
+  for (const slot of ['tp_free', 'tp_dealloc'] as const) {
+    const reads = values.map((v) => slotRead(v, slot));
+    if (reads.every((r) => r !== null)) return { slot, type: reads.length === 1 ? reads[0]!.type : null };
+  }
+  return 'unknown';
+}
+
 export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: string | null, seen = new Set<FunctionFact>()): DeallocFacts {
-  const facts: DeallocFacts = { untrackAt: null, firstUnsafe: null, frees: [], decrefsType: false, delegatesToBase: false, unknownCall: null };
+  const facts: DeallocFacts = {
+    untrackAt: null, firstUnsafe: null, frees: [], decrefsType: false, delegatesToBase: false, handoffs: [], unknownCall: null,
+    noReturn: null, keepsObject: false, empty: fn.calls.length === 0 && fn.assignments.length === 0,
+  };
   seen.add(fn);
   const self = fn.params[0]?.name ?? 'self';
   const selves = new ExprSet([name(self)]);
-  for (const a of fn.assignments) if (isName(a.value, self)) selves.add(a.target);
+  for (const a of fn.assignments) {
+    // `FooObject *f = (FooObject *)op;`, `PyObject *o = _PyObject_CAST(self);`
+    if (isName(a.value, self) || (a.target.k === 'name' && a.value.k === 'call' && !hasArrow(a.value) && a.value.args.length === 1 && isName(a.value.args[0], self))) {
+      selves.add(a.target);
+    }
+  }
   // `Py_TYPE(self)` and `self->ob_type` (not `.ob_type`, which is a type object's own head).
   const readsType = (e: Expr | undefined) => {
     const t = typeOfObject(e);
@@ -264,28 +326,70 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
   const typeAliases = new ExprSet();
   for (const a of fn.assignments) if (readsType(a.value)) typeAliases.add(a.target);
   const isType = (arg: Expr | undefined) => readsType(arg) || typeAliases.has(arg);
-  const isBaseDealloc = (e: Expr) => containsGetSlot(e, 'tp_dealloc') || isArrowSlot(e, 'tp_dealloc');
+  // A function pointer assigned in the function but not declared there (a static global set here) still holds
+  // what it was assigned.
   const baseDealloc = new ExprSet();
-  for (const a of fn.assignments) if (isBaseDealloc(a.value)) baseDealloc.add(a.target);
+  for (const a of fn.assignments) if (slotRead(a.value, 'tp_dealloc')) baseDealloc.add(a.target);
+  // What a free is given: the object (also through a cast macro), or memory of its own (`self->buf`, a local copy
+  // of it, `_PyUnicode_DATA_ANY(self)`).
+  const castOfSelf = (arg: Expr) => arg.k === 'call' && arg.args.length === 1 && selves.has(arg.args[0]) && /CAST/.test(calleeName(arg.callee) ?? '');
+  const isObject = (arg: Expr | undefined) => !!arg && (selves.has(arg) || castOfSelf(arg));
+  const isOtherMemory = (arg: Expr | undefined) => !!arg && !isObject(arg)
+    && (hasArrow(arg) || arg.k === 'index' || arg.k === 'addr' || (arg.k === 'name' && isLocalName(fn, arg.name))
+      || (arg.k === 'call' && arg.args.some((a) => selves.has(a))));
+  for (const a of fn.assignments) {
+    if (selves.has(a.value) && !(a.target.k === 'name' && isLocalName(fn, a.target.name))) facts.keepsObject = true;
+  }
 
   for (const call of fn.calls) {
     const callee = call.callee;
-    const c = calleeName(callee);
+    const declared = calleeName(callee);
+    const shadowed = declared !== null && isLocalName(fn, declared);
+    // A local or parameter hides the function or API of the same name: `freefunc free = …; free(self);`.
+    const c = shadowed ? null : declared;
     const written = render(callee);
     const mark = (what: string) => {
       if (!facts.firstUnsafe) facts.firstUnsafe = { order: call.order, what, line: call.line, column: call.column };
     };
+    const free = (viaSlot: boolean) => {
+      if (!isOtherMemory(call.args[0])) {
+        facts.frees.push({ callee: written, line: call.line, column: call.column, order: call.order, ofObject: isObject(call.args[0]), viaSlot });
+      }
+      mark(`${written}()`);
+    };
+    const handoff = (type: Expr | null) => {
+      // `T.tp_dealloc(self)` names a type object directly; the dealloc-not-untracked rule trusts only a base's slot.
+      if (slotOf(callee)?.via !== '.') facts.delegatesToBase = true;
+      facts.handoffs.push({ type, in: fn, written, line: call.line, column: call.column });
+    };
+    if (shadowed) {
+      const target = localPointerTarget(fn, declared);
+      if (target === 'unknown') {
+        if (call.args.some((a) => selves.has(a) || isType(a))) facts.unknownCall ??= `${declared}()`;
+      } else if (target.slot === 'tp_free') free(true);
+      else handoff(target.type);
+      continue;
+    }
     if (c !== null && UNTRACK.has(c)) {
       facts.untrackAt ??= call.order;
       continue;
     }
-    if ((c !== null && FREES.has(c)) || isArrowSlot(callee, 'tp_free')) {
-      facts.frees.push({ callee: written, line: call.line, column: call.column, order: call.order });
-      mark(`${written}()`);
+    if (c !== null && NO_RETURN_CALLS.has(c)) {
+      facts.noReturn ??= `${c}()`;
       continue;
     }
-    if (isBaseDealloc(callee) || baseDealloc.has(callee)) {
-      facts.delegatesToBase = true;
+    if (c !== null && RESURRECTING_CALLS.has(c) && call.args.some((a) => selves.has(a))) {
+      facts.keepsObject = true;
+      continue;
+    }
+    if ((c !== null && (FREE_CALLS.has(c) || LIBC_FREES.has(c))) || slotRead(callee, 'tp_free')) {
+      free(c === null);
+      continue;
+    }
+    const handedTo = slotRead(callee, 'tp_dealloc');
+    if (handedTo || baseDealloc.has(callee)) {
+      const assigned = handedTo ? null : fn.assignments.filter((a) => sameExpr(a.target, callee)).map((a) => slotRead(a.value, 'tp_dealloc'));
+      handoff(handedTo ? handedTo.type : assigned?.length === 1 ? assigned[0]!.type : null);
       continue;
     }
     if (c !== null && CLEARING_CALLS.has(c)) {
@@ -317,18 +421,156 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
         const inner = deallocFacts(model, helper, clearFunction, seen);
         if (inner.untrackAt !== null) facts.untrackAt ??= call.order;
         if (inner.firstUnsafe && (inner.untrackAt === null || inner.firstUnsafe.order < inner.untrackAt)) mark(`${c}()`);
-        if (inner.frees.length) facts.frees.push({ callee: c, line: call.line, column: call.column, order: call.order });
+        if (inner.frees.length) {
+          facts.frees.push({
+            callee: c, line: call.line, column: call.column, order: call.order, ofObject: inner.frees.some((f) => f.ofObject), viaSlot: inner.frees.some((f) => f.viaSlot),
+          });
+        }
         if (inner.decrefsType) facts.decrefsType = true;
         if (inner.delegatesToBase) facts.delegatesToBase = true;
+        facts.handoffs.push(...inner.handoffs);
         if (inner.unknownCall) facts.unknownCall ??= inner.unknownCall;
+        if (inner.noReturn) facts.noReturn ??= inner.noReturn;
+        if (inner.keepsObject) facts.keepsObject = true;
       } else if (helper) {
         facts.unknownCall ??= `${c}() (too deep to follow)`;
       } else if (!/^Py|^_Py/.test(c)) {
         facts.unknownCall ??= `${c}()`;
       }
+    } else if (c === null && call.args.some((a) => selves.has(a)) && isOpaque(model, callee, fn)) {
+      // Through a pointer the analysis cannot follow (`self->on_free(self)`): it may free the object.
+      facts.unknownCall ??= `${written}()`;
     }
   }
   return facts;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// releasing the type: who runs Py_DECREF(Py_TYPE(self)) for an instance of a heap type
+
+export interface TypeRelease {
+  answer: Answer;
+  reason: string;
+  /** The tp_dealloc that runs for the type's instances: its own, or the base's one subtype_dealloc ends in. */
+  fn: FunctionFact | null;
+  /** The model type `fn` belongs to when the type has no tp_dealloc of its own. */
+  inheritedFrom: ExtensionType | null;
+  /** The type whose dealloc it hands the object to, when that frees without releasing (`PyUnicode_Type`). */
+  handoff: { type: string; why: string } | null;
+  /** The dealloc frees the instance (itself or through the dealloc it hands the object to). */
+  frees: boolean;
+}
+
+/** A type expression in a dealloc: the object's own type, its base, or a type known by itself. */
+type TypeRef = { k: 'own' } | { k: 'own-base' } | Target;
+
+/**
+ * Does the dealloc that runs for instances of heap type `t` release their reference to `t`? A dealloc of its own
+ * decides by itself (or through the dealloc it hands the object to: a builtin's never releases, a model type's
+ * as that one does, a Python class's subtype_dealloc does). Without one the type gets subtype_dealloc, which
+ * releases the type only when the nearest base with a dealloc of its own is a static type: a heap base's dealloc
+ * is trusted to do it.
+ */
+export function typeRelease(model: Model, t: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, seen = new Set<ExtensionType>()): TypeRelease {
+  const none = (answer: Answer, reason: string): TypeRelease => ({ answer, reason, fn: null, inheritedFrom: null, handoff: null, frees: false });
+  if (seen.has(t)) return none('unknown', 'circular bases');
+  seen.add(t);
+  const slot = t.slots.get('tp_dealloc');
+  if (slot?.function) {
+    const fn = findFunction(model, slot.function, slot.file);
+    if (!fn) return none('unknown', `${slot.function}() is not in the analysed files`);
+    return functionRelease(model, fn, t, factsOf, seen);
+  }
+  if (slot?.expression) return none('unknown', `tp_dealloc is ${render(slot.expression)}`);
+  if (!t.slotsKnown) return none('unknown', 'its slots could not all be read');
+  if (t.kind !== 'heap') return none('unknown', 'a static type inherits its base\'s dealloc');
+  if (!t.basesKnown) return none('unknown', 'its base is unknown');
+  const base = t.bases[0];
+  // subtype_dealloc hands the object to the nearest base with a dealloc of its own.
+  if (!base || base.kind === 'builtin') return none('yes', 'subtype_dealloc releases the type before a static base');
+  if (base.kind !== 'model') return none('unknown', `the dealloc of the base ${render(base.expression)} is unknown`);
+  if (base.type.kind === 'static') return none('yes', 'subtype_dealloc releases the type before a static base');
+  const inherited = typeRelease(model, base.type, factsOf, seen);
+  return { ...inherited, inheritedFrom: inherited.inheritedFrom ?? base.type };
+}
+
+function functionRelease(model: Model, fn: FunctionFact, owner: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, seen: Set<ExtensionType>): TypeRelease {
+  const facts = factsOf(fn);
+  const result = (answer: Answer, reason: string, handoff: TypeRelease['handoff'] = null, frees = facts.frees.length > 0): TypeRelease =>
+    ({ answer, reason, fn, inheritedFrom: null, handoff, frees });
+  if (facts.decrefsType) return result('yes', `${fn.name}() releases it`);
+  if (facts.unknownCall) return result('unknown', `${fn.name}() calls ${facts.unknownCall}`);
+  if (!facts.handoffs.length) return result('no', `${fn.name}() never releases it`);
+  let notReleasing: { type: string; why: string; frees: boolean } | null = null;
+  for (const h of facts.handoffs) {
+    const ref = resolveTypeRef(model, h.type, h.in, 0);
+    const target: Target = ref.k === 'own' ? { k: 'unknown', why: `${h.written} is the dealloc being run` }
+      : ref.k === 'own-base' ? baseOf(owner) : ref;
+    if (target.k === 'unknown') return result('unknown', `${h.written}: ${target.why}`);
+    if (target.k === 'builtin') {
+      const d = builtinDealloc(target.name);
+      if (!d) return result('unknown', `the dealloc of ${target.name} is not in the catalogue`);
+      if (d.releasesHeapType) return result('yes', `${target.name}'s dealloc releases it`);
+      notReleasing ??= { type: target.name, why: 'a static type\'s dealloc never does: only subtype_dealloc releases a heap type', frees: d.frees };
+      continue;
+    }
+    if (target.k === 'python-class') return result('yes', 'subtype_dealloc of the Python base releases it');
+    const base = target.type;
+    if (base === owner) return result('unknown', `${h.written} is the dealloc being run`);
+    const baseSlot = base.slots.get('tp_dealloc');
+    // A heap base without a dealloc of its own has subtype_dealloc, which releases the type.
+    if (!baseSlot?.function) {
+      if (base.kind === 'heap' && !baseSlot?.expression && base.slotsKnown) return result('yes', `subtype_dealloc of ${displayName(base)} releases it`);
+      return result('unknown', `the dealloc of ${displayName(base)} is unknown`);
+    }
+    const baseFn = findFunction(model, baseSlot.function, baseSlot.file);
+    if (!baseFn || seen.has(base)) return result('unknown', `the dealloc of ${displayName(base)} cannot be followed`);
+    seen.add(base);
+    const inner = functionRelease(model, baseFn, base, factsOf, seen);
+    if (inner.answer !== 'no') return result(inner.answer, inner.reason);
+    notReleasing ??= { type: displayName(base), why: `${baseFn.name}() does not`, frees: inner.frees };
+  }
+  const { type, why, frees } = notReleasing!;
+  return result('no', `the dealloc of ${type} does not release it`, { type, why }, facts.frees.length > 0 || frees);
+}
+
+type Target = { k: 'builtin'; name: string } | { k: 'model'; type: ExtensionType } | { k: 'python-class' } | { k: 'unknown'; why: string };
+
+/** The type `tp_base` of `owner` is, as the dealloc of "the base" (`Py_TYPE(self)->tp_base->tp_dealloc`) sees it. */
+function baseOf(owner: ExtensionType): Target {
+  if (!owner.basesKnown) return { k: 'unknown', why: `the base of ${displayName(owner)} is unknown` };
+  const base = owner.bases[0];
+  if (!base) return { k: 'builtin', name: 'PyBaseObject_Type' };
+  switch (base.kind) {
+    case 'builtin': return { k: 'builtin', name: base.name };
+    case 'model': return { k: 'model', type: base.type };
+    case 'python-class': return { k: 'python-class' };
+    case 'unknown': return { k: 'unknown', why: `the base ${render(base.expression)} could not be resolved` };
+  }
+}
+
+/** Which type a type expression in `fn` denotes: the object's own, its base, a builtin or a type of the model. */
+function resolveTypeRef(model: Model, e: Expr | null, fn: FunctionFact, depth: number): TypeRef | Target {
+  if (!e || depth > 4) return { k: 'unknown', why: 'the type cannot be read' };
+  if (e.k === 'name' && isLocalName(fn, e.name)) {
+    if (fn.params.some((p) => p.name === e.name)) return { k: 'unknown', why: `${e.name} is a parameter` };
+    const values = fn.assignments.filter((a) => isName(a.target, e.name));
+    if (values.length !== 1) return { k: 'unknown', why: `${e.name} is assigned ${values.length} times` };
+    return resolveTypeRef(model, values[0].value, fn, depth + 1);
+  }
+  if (typeOfObject(e) && typeOfObject(e)!.via !== '.') return { k: 'own' };
+  const s = slotOf(e);
+  if (s?.slot === 'tp_base') {
+    const of = resolveTypeRef(model, s.type, fn, depth + 1);
+    if (of.k === 'own') return { k: 'own-base' };
+    if (of.k === 'model') return baseOf(of.type);
+    return { k: 'unknown', why: `the base of ${render(s.type)} is unknown` };
+  }
+  const builtin = builtinBase(nameOrAddressed(e));
+  if (builtin) return { k: 'builtin', name: builtin.name };
+  const found = resolveTypeExpression(e, model as unknown as draft.Model, fn as unknown as draft.FunctionFact, fn.file);
+  if (found) return { k: 'model', type: found as unknown as ExtensionType };
+  return { k: 'unknown', why: `${render(e)} could not be resolved` };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -12,13 +12,15 @@ import {
 } from './members.js';
 import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
 import {
-  callsAny, clearedPaths, deallocFacts, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer, type PathSet as PathAnswer,
+  callsAny, clearedPaths, deallocFacts, typeRelease, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer,
+  type PathSet as PathAnswer, type TypeRelease as TypeReleaseAnswer,
 } from './protocol.js';
 
 // Answers are shared by every rule that asks: they are handed out read-only.
 export type PathSet = Frozen<PathAnswer>;
 export type DeallocFacts = Frozen<DeallocAnswer>;
 export type MemberAnswer = Frozen<MemberFacts>;
+export type TypeRelease = Frozen<TypeReleaseAnswer>;
 
 export type ModuleFunctionField = 'm_traverse' | 'm_clear' | 'm_free';
 
@@ -35,6 +37,7 @@ export class Queries {
   private readonly clears = new Map<FunctionFact, Map<boolean, PathSet>>();
   private readonly earlyReturns = new Map<FunctionFact, ReturnType<typeof visitsSkippedByEarlyReturn>>();
   private readonly deallocs = new Map<FunctionFact, Map<string | null, DeallocFacts>>();
+  private readonly releases = new Map<ExtensionType, TypeRelease>();
   private readonly calls = new Map<ReadonlySet<string>, Map<FunctionFact, Answer>>();
   private readonly tracking = new Map<AllocationSite, TrackingAnswer>();
   private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
@@ -127,6 +130,11 @@ export class Queries {
   /** What a tp_dealloc does, and in which order; `clearFunction` is the type's tp_clear. */
   deallocFacts(fn: FunctionFact, clearFunction: string | null): DeallocFacts {
     return once(inner(this.deallocs, fn), clearFunction, () => deallocFacts(this.model, fn, clearFunction));
+  }
+
+  /** Does the dealloc that runs for instances of heap type `t` (its own or the one it inherits) release `t`? */
+  typeRelease(t: ExtensionType): TypeRelease {
+    return once(this.releases, t, () => typeRelease(this.model, t, (fn) => this.deallocFacts(fn, null) as DeallocAnswer));
   }
 
   /** Does `fn` call one of `names`, directly, through a macro or a helper? Pass the same set each time. */

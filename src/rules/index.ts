@@ -9,6 +9,7 @@ import { clearMissing } from './clear-missing.js';
 import { clearMemberNotCleared } from './clear-member-not-cleared.js';
 import { deallocNotUntracked } from './dealloc-not-untracked.js';
 import { deallocTypeNotDecrefed } from './dealloc-type-not-decrefed.js';
+import { deallocNeverFrees } from './dealloc-never-frees.js';
 import { moduleStateNotTraversed } from './module-state-not-traversed.js';
 import { moduleStateNotCleared } from './module-state-not-cleared.js';
 import { managedDictNotVisited } from './managed-dict-not-visited.js';
@@ -19,7 +20,7 @@ import { runtimeLeak } from './runtime-leak.js';
 export const ALL_RULES: readonly Rule[] = [
   gcFlagMissing, traverseMissing, traverseTypeNotVisited, instancesNotTracked, gcAllocMismatch,
   traverseMemberNotVisited, clearMissing, clearMemberNotCleared, deallocNotUntracked, deallocTypeNotDecrefed,
-  moduleStateNotTraversed, moduleStateNotCleared, managedDictNotVisited,
+  deallocNeverFrees, moduleStateNotTraversed, moduleStateNotCleared, managedDictNotVisited,
 ];
 
 /** Rules only `verify` reports: what the interpreter showed without a static rule to name it. */

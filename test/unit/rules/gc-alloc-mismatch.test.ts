@@ -45,3 +45,42 @@ ruleTester(gcAllocMismatch, {
     { name: 'GC type freed with PyObject_Del in tp_dealloc', code: wrongCall, errors: [{ messageId: 'gcFreedWithoutHeader', line: lineOf(wrongCall, '/* free call */') }] },
   ],
 });
+
+const subclassable = (flags: string, dealloc: string, extra = '    .tp_new = PyType_GenericNew,') => `
+typedef struct {
+    PyObject_HEAD
+    double x;
+} PointObject;
+
+static void
+point_dealloc(PointObject *self)
+{
+${dealloc}
+}
+
+static PyTypeObject Point_Type = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "shapes.Point",
+    .tp_basicsize = sizeof(PointObject),
+    .tp_dealloc = (destructor)point_dealloc,
+    .tp_flags = ${flags},
+${extra}
+};
+`;
+
+const base = 'Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE';
+const fixedDel = subclassable(base, '    PyObject_Del(self);  /* free call */');
+const fixedFree = subclassable(base, '    PyObject_Free((PyObject *)self);  /* free call */');
+
+ruleTester(gcAllocMismatch, {
+  valid: [
+    { name: 'subclassable type freed through tp_free', code: subclassable(base, '    Py_TYPE(self)->tp_free((PyObject *)self);') },
+    { name: 'PyObject_Del in a type that is not subclassable', code: subclassable(plain, '    PyObject_Del(self);') },
+    { name: 'subclassable type without tp_new: no instance of a subclass can exist', code: subclassable(base, '    PyObject_Del(self);', '') },
+    { name: 'a buffer the object owns freed with PyObject_Free', code: subclassable(base, '    PyObject_Free(self->buffer);\n    Py_TYPE(self)->tp_free((PyObject *)self);').replace('double x;', 'double x;\n    char *buffer;') },
+  ],
+  invalid: [
+    { name: 'subclassable type freed with PyObject_Del', code: fixedDel, errors: [{ messageId: 'subclassFreedWithFixedFree', line: lineOf(fixedDel, '/* free call */') }] },
+    { name: 'subclassable type freed with PyObject_Free', code: fixedFree, errors: [{ messageId: 'subclassFreedWithFixedFree', line: lineOf(fixedFree, '/* free call */') }] },
+  ],
+});
