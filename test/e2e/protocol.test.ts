@@ -5,7 +5,9 @@
 // and the rules `capi-gc check <fixture> --format json` reports; the figures behind them are asserted per
 // fixture and printed as test diagnostics.
 //
-//   dealloc-type-not-decrefed    sys.getrefcount(Thing) grows by N after N instances are made and dropped
+//   dealloc-type-not-decrefed    sys.getrefcount(Thing) grows by N after N instances are made and dropped (also when
+//                                the dealloc ends in a static type's dealloc, or is inherited from a heap base)
+//   dealloc-never-frees          sys.getallocatedblocks() grows by N (and the type's refcount with it) after N instances
 //   traverse-member-not-visited  o.payload -> [marker, o] survives gc.collect() (marker's weakref stays alive)
 //   clear-missing                o.payload = o is found by gc.collect() but stays in gc.get_objects(), gc.garbage empty
 //   dealloc-not-untracked        a payload whose __del__ runs gc.collect() during Thing's dealloc: the collector
@@ -16,6 +18,11 @@
 //   module-state-not-traversed   a fresh module object, dropped, is never collected
 //   module-state-not-cleared     a fresh module object is collected but its Thing type outlives it (refcount 1)
 //   managed-dict-not-visited     o.x = o through the instance __dict__ survives gc.collect() (3.12+ only)
+//
+//
+// A second group (subclass probe) compiles a subclassable non-GC type and drops an instance of a Python subclass
+// (`class S(Thing): pass`, a GC type) under PYTHONMALLOC=debug: a dealloc that frees with PyObject_Del aborts the
+// interpreter (gc-alloc-mismatch); one that frees through tp_free survives.
 //
 // Without gcc or CPython headers these tests skip with one loud line, unless CAPI_GC_REQUIRE_PYTHON=1.
 // CAPI_GC_E2E_PYTHONS=3.12 limits the interpreters used.
@@ -40,6 +47,7 @@ import { fromRoot } from './repo.js';
 
 type RuleId =
   | 'dealloc-type-not-decrefed'
+  | 'dealloc-never-frees'
   | 'traverse-member-not-visited'
   | 'clear-missing'
   | 'dealloc-not-untracked'
@@ -55,11 +63,16 @@ interface ProtocolFixture {
   minMinor: number;
   /** Why older interpreters skip it. */
   skipBefore?: string;
+  /** Findings `check` reports for the one defect (a defective base and each type inheriting it): 1 unless said. */
+  findings?: number;
 }
 
 const FIXTURES: ProtocolFixture[] = [
   { file: 'good_protocol.c', defect: null, minMinor: 9 },
   { file: 'dealloc_keeps_type.c', defect: 'dealloc-type-not-decrefed', minMinor: 9 },
+  { file: 'dealloc_static_base.c', defect: 'dealloc-type-not-decrefed', minMinor: 9 },
+  { file: 'dealloc_inherited.c', defect: 'dealloc-type-not-decrefed', minMinor: 9, findings: 2 },
+  { file: 'dealloc_never_frees.c', defect: 'dealloc-never-frees', minMinor: 9 },
   { file: 'member_not_visited.c', defect: 'traverse-member-not-visited', minMinor: 9 },
   { file: 'no_tp_clear.c', defect: 'clear-missing', minMinor: 9 },
   { file: 'dealloc_clears_first.c', defect: 'dealloc-not-untracked', minMinor: 9 },
@@ -245,7 +258,12 @@ function defectsShownByInterpreter(obs: Observation): Shown {
   if (f.referents?.['typeVisited'] !== true) rules.add('?traverse does not visit the type');
 
   const delta = f.typeref?.['delta'];
-  if (delta !== 0) {
+  const blocks = f.typeref?.['blocksDelta'] as number | undefined;
+  if (blocks !== undefined && blocks >= TYPEREF_INSTANCES * 0.9) {
+    // The instances' memory stays allocated; the type reference each holds leaks with it.
+    rules.add('dealloc-never-frees');
+    evidence.push(`sys.getallocatedblocks() +${blocks}, sys.getrefcount(Thing) +${String(delta)} after ${TYPEREF_INSTANCES} instances`);
+  } else if (delta !== 0) {
     if (delta === TYPEREF_INSTANCES) {
       rules.add('dealloc-type-not-decrefed');
       evidence.push(`sys.getrefcount(Thing) ${String(f.typeref?.['before'])} -> ${String(f.typeref?.['after'])} after ${TYPEREF_INSTANCES} instances`);
@@ -335,7 +353,7 @@ function figures(obs: Observation): string {
     t ? `${t.moduleAlive ? 'alive' : 'collected'}, types left ${t.thingTypesAlive}${t.thingTypesAlive ? ` (refcount ${t.thingTypeRefcounts.join('/')})` : ''}` : '?';
   const d = f.dictCycle;
   return [
-    `getrefcount(Thing) +${String(f.typeref?.['delta'])}/${TYPEREF_INSTANCES}`,
+    `getrefcount(Thing) +${String(f.typeref?.['delta'])}/${TYPEREF_INSTANCES}, allocated blocks +${String(f.typeref?.['blocksDelta'])}`,
     `member cycle: marker ${f.memberCycle?.['markerAlive'] ? 'alive' : 'dead'}, left ${String(f.memberCycle?.['instancesLeft'])}`,
     `self cycle: left ${String(f.selfCycle?.['instancesLeft'])}, found ${String(f.selfCycle?.['collected'])}x, garbage ${String(f.selfCycle?.['garbage'])}`,
     `dict cycle: ${d?.['applicable'] ? `left ${String(d['instancesLeft'])}` : 'no __dict__'}`,
@@ -361,8 +379,13 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   assert.equal(f.dictCycle?.['applicable'], wantsDict, msg('instances have a __dict__'));
 
   const defect = fixture.defect;
-  // dealloc-type-not-decrefed: every dropped instance leaves one more reference to the type.
-  assert.equal(f.typeref?.['delta'], defect === 'dealloc-type-not-decrefed' ? TYPEREF_INSTANCES : 0, msg('sys.getrefcount(Thing) growth'));
+  // dealloc-type-not-decrefed: every dropped instance leaves one more reference to the type; so does one never freed.
+  const leaksType = defect === 'dealloc-type-not-decrefed' || defect === 'dealloc-never-frees';
+  assert.equal(f.typeref?.['delta'], leaksType ? TYPEREF_INSTANCES : 0, msg('sys.getrefcount(Thing) growth'));
+  // dealloc-never-frees: every dropped instance stays allocated.
+  const blocks = f.typeref?.['blocksDelta'] as number;
+  if (defect === 'dealloc-never-frees') assert.ok(blocks >= TYPEREF_INSTANCES, msg(`sys.getallocatedblocks() grows by N (got ${blocks})`));
+  else assert.ok(blocks < TYPEREF_INSTANCES / 2, msg(`sys.getallocatedblocks() stays about flat (got ${blocks})`));
   // traverse-member-not-visited: the member cycle survives; other fixtures collect it (a list has tp_clear).
   const memberHidden = defect === 'traverse-member-not-visited';
   assert.equal(f.referents?.['payloadVisited'], !memberHidden, msg('payload in gc.get_referents(o)'));
@@ -411,7 +434,7 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   // An instance made and dropped (by refcount) before the module: a leaked type reference keeps the
   // type, and through it the module, alive.
   const d = mod.droppedInstance;
-  const keepsType = defect === 'dealloc-type-not-decrefed';
+  const keepsType = leaksType;
   assert.equal(d.moduleAlive, notTraversed || keepsType, msg('module alive after a dropped instance'));
   // An instance in a cycle through the module: invisible when the member is not visited; with the type
   // reference leaked, the collector frees the module but the type survives with the leaked reference.
@@ -497,7 +520,69 @@ describe('e2e protocol: capi-gc on the fixture extensions (static)', { concurren
         fixture.defect ? [fixture.defect] : [],
         'expect comments name exactly the defect',
       );
-      assert.equal(expected.length, fixture.defect ? 1 : 0, 'one finding per defective fixture');
+      assert.equal(expected.length, fixture.defect ? fixture.findings ?? 1 : 0, 'one finding per defective fixture (and per type inheriting the defect)');
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Subclass probe: a Python subclass of a subclassable non-GC type is a GC type, freed by the base's dealloc.
+
+interface SubclassFixture {
+  file: string;
+  /** The dealloc frees with a fixed function (PyObject_Del): a subclass instance aborts under PYTHONMALLOC=debug. */
+  fixedFree: boolean;
+}
+
+const SUBCLASS_FIXTURES: SubclassFixture[] = [
+  { file: 'subclass_fixed_free.c', fixedFree: true },
+  { file: 'subclass_tp_free.c', fixedFree: false },
+];
+const SUBCLASS_STEPS = ['start', 'import', 'plain-drop', 'subclass-drop'];
+const subclassPath = (f: SubclassFixture): string => fromRoot('test', 'fixtures', 'e2e-protocol', f.file);
+
+describe('e2e protocol: Python subclasses of a subclassable non-GC type', () => {
+  if (toolchain.skipReason !== null) {
+    it('compiles and probes the subclass fixtures', { skip: toolchain.skipReason.replace(/^SKIP e2e: /, '') }, () => {});
+    return;
+  }
+  const dir = makeTempDir('protocol-subclass');
+  after(() => removeTempDir(dir));
+  for (const py of toolchain.pythons) {
+    describe(`CPython ${py.fullVersion}`, { concurrency: true }, () => {
+      for (const fixture of SUBCLASS_FIXTURES) {
+        it(`${fixture.file}: dropping a subclass instance under PYTHONMALLOC=debug ${fixture.fixedFree ? 'aborts' : 'is fine'}`, { timeout: 120_000 }, async (t: TestContext) => {
+          const built = await limited(() => compileExtension(py, subclassPath(fixture), dir));
+          const [debug, plain] = await Promise.all([
+            limited(() => runProbe(built, { script: PROTOCOL_PROBE, steps: SUBCLASS_STEPS, env: { PYTHONMALLOC: 'debug' } })),
+            limited(() => runProbe(built, { script: PROTOCOL_PROBE, steps: SUBCLASS_STEPS })),
+          ]);
+          const account = `PYTHONMALLOC=debug: ${describeProbe(debug)}\ndefault allocator: ${describeProbe(plain)}`;
+          t.diagnostic(`${py.fullVersion} ${fixture.file}: PYTHONMALLOC=debug ${outcome(debug)}; default allocator ${outcome(plain)}`);
+          // Thing itself is not GC and its own instances are freed fine; the subclass is GC.
+          assert.equal(fact(debug, 'plain-drop')?.['haveGc'], false, account);
+          assert.equal(fact(debug, 'subclass-made')?.['subclassHaveGc'], true, account);
+          if (fixture.fixedFree) {
+            assert.ok(killed(debug), `the debug allocator must abort on the wrong free\n${account}`);
+            assert.equal(fact(debug, 'subclass-drop'), undefined, account);
+            assert.match(debug.process.stderr, /Debug memory block at address/, account);
+          } else {
+            assert.equal(debug.process.code, 0, account);
+            assert.equal(plain.process.code, 0, account);
+            assert.equal(fact(debug, 'subclass-drop')?.['ok'], true, account);
+          }
+        });
+      }
+    });
+  }
+  describe('capi-gc on the subclass fixtures (static)', { concurrency: true }, () => {
+    for (const fixture of SUBCLASS_FIXTURES) {
+      it(`${fixture.file}: findings match its expect comments`, { timeout: 120_000 }, async () => {
+        const run = await runCapiGc([subclassPath(fixture)]);
+        const expected = readExpectations(subclassPath(fixture));
+        assert.deepEqual(findingKeys(run.report.findings), expectationKeys(expected));
+        assert.deepEqual([...new Set(expected.map((e) => e.rule))], fixture.fixedFree ? ['gc-alloc-mismatch'] : []);
+      });
+    }
+  });
 });

@@ -13,8 +13,9 @@ with one object member, the read/write attribute `payload`, and a factory
   start         the interpreter's version
   import        whether the module imports
   type          Thing.__flags__: HAVE_GC, HEAPTYPE, MANAGED_DICT (3.12+)
-  typeref       sys.getrefcount(Thing) before and after creating and dropping
-                N instances (no collection involved)
+  typeref       sys.getrefcount(Thing) and sys.getallocatedblocks() before and
+                after creating and dropping N instances (no collection
+                involved): a dealloc that never frees leaves N more blocks
   referents     gc.get_referents(make(sentinel)): the type? the sentinel?
   member-cycle  o = make(box), box = [marker, o]: o.payload -> box -> o;
                 everything dropped, gc.collect(): is the marker (weakref)
@@ -37,6 +38,10 @@ with one object member, the read/write attribute `payload`, and a factory
                 __del__ reports what it collected ("del-collect-inside")
                 before the dealloc goes on; "del-collect" is printed only
                 if the interpreter survives.
+  plain-drop    Thing() made and dropped (for a Thing that is not GC)
+  subclass-drop class S(Thing): pass; S() made and dropped: S is a GC type
+                (it has a __dict__), freed by Thing's dealloc; printed only if
+                the interpreter survives
 """
 
 import gc
@@ -92,11 +97,24 @@ def thing_types(name, exclude):
 
 
 def step_typeref(mod, thing):
+    mod.make(None)  # warm up: method caches, small-object pools
     before = sys.getrefcount(thing)
+    blocks_before = sys.getallocatedblocks()
     for _ in range(TYPEREF_INSTANCES):
         mod.make(None)
+    blocks_after = sys.getallocatedblocks()
     after = sys.getrefcount(thing)
-    return {"instances": TYPEREF_INSTANCES, "before": before, "after": after, "delta": after - before}
+    return {"instances": TYPEREF_INSTANCES, "before": before, "after": after, "delta": after - before,
+            "blocksDelta": blocks_after - blocks_before}
+
+
+def step_subclass_drop(thing):
+    subclass = type("S", (thing,), {})
+    flags = subclass.__flags__
+    emit("subclass-made", subclassHaveGc=bool(flags & HAVE_GC))
+    inst = subclass()
+    del inst
+    return {"ok": True}
 
 
 def step_referents(mod):
@@ -261,6 +279,12 @@ def main():
                 emit(step, **step_module(name, thing))
             elif step == "del-collect":
                 emit(step, **step_del_collect(mod))
+            elif step == "plain-drop":
+                inst = thing()
+                del inst
+                emit(step, ok=True, haveGc=bool(thing.__flags__ & HAVE_GC))
+            elif step == "subclass-drop":
+                emit(step, **step_subclass_drop(thing))
             else:
                 emit(step, ok=False, error="UnknownStep", message=step)
                 return 2
