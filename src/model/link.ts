@@ -8,7 +8,7 @@ import {
   samePlace, type AllocationSite, type Allocator, type BaseRef, type ExtensionType, type FlagSet, type Model,
   type ModuleInfo, type Place, type SlotValue, type Uncertainty,
 } from './draft.js';
-import type { LinkedModel } from './model.js';
+import type { ExtensionType as FrozenType, FunctionFact as FrozenFunction, LinkedModel, Model as FrozenModel } from './model.js';
 import { ALLOCATORS, PYTHON_CLASS_CREATORS, builtinBase } from './capi.js';
 import { creationsThroughMacros, mayCreateTypes } from './macros.js';
 import { linkageOf, SymbolTable } from './symbols.js';
@@ -542,6 +542,16 @@ function resolveTypeExpression(e: Expr, types: TypeIndex, fn: FunctionFact | nul
       ?? types.staticNamed(v, file);
   }
   return null;
+}
+
+/**
+ * What a type expression denotes, for the analyses after linking (a dealloc handing the object to
+ * `st->BaseType->tp_dealloc`): resolveTypeExpression over an index of `model` built once, by the caller that keeps it.
+ */
+export function typeResolver(model: FrozenModel): (e: Expr, fn: FrozenFunction | null, file: string) => FrozenType | null {
+  // Linking only reads through the index: the frozen model's types are the same objects.
+  const index = new TypeIndex(model.types as unknown as ExtensionType[], model.symbols);
+  return (e, fn, file) => resolveTypeExpression(e, index, fn as FunctionFact | null, file) as FrozenType | null;
 }
 
 /** The model's types by the names and places code refers to them through, built once storage is known. */

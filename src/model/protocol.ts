@@ -3,11 +3,9 @@
 // `st->a.b` all denote `a.b`; `self->items[i]` denotes `items`.
 
 import type { Expr } from './facts.js';
-import type * as draft from './draft.js';
 import type { ExtensionType, FunctionFact, Model } from './model.js';
 import { displayName, findFunction, type Answer } from './gc.js';
 import { callsInMacroExpansion } from './macros.js';
-import { resolveTypeExpression } from './link.js';
 import { FREE_CALLS, LIBC_FREES, NO_RETURN_CALLS, RESURRECTING_CALLS, builtinBase, builtinDealloc } from './capi.js';
 import {
   ExprSet, calleeName, containsGetSlot, hasArrow, isArrowSlot, isName, isNull, isNullOrZero, isZero, leadingName,
@@ -471,7 +469,12 @@ type TypeRef = { k: 'own' } | { k: 'own-base' } | Target;
  * releases the type only when the nearest base with a dealloc of its own is a static type: a heap base's dealloc
  * is trusted to do it.
  */
-export function typeRelease(model: Model, t: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, seen = new Set<ExtensionType>()): TypeRelease {
+/** What type object an expression in a function denotes (link.ts `typeResolver`). */
+export type TypeResolver = (e: Expr, fn: FunctionFact | null, file: string) => ExtensionType | null;
+
+export function typeRelease(
+  model: Model, t: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, resolve: TypeResolver, seen = new Set<ExtensionType>(),
+): TypeRelease {
   const none = (answer: Answer, reason: string): TypeRelease => ({ answer, reason, fn: null, inheritedFrom: null, handoff: null, frees: false });
   if (seen.has(t)) return none('unknown', 'circular bases');
   seen.add(t);
@@ -479,7 +482,7 @@ export function typeRelease(model: Model, t: ExtensionType, factsOf: (fn: Functi
   if (slot?.function) {
     const fn = findFunction(model, slot.function, slot.file);
     if (!fn) return none('unknown', `${slot.function}() is not in the analysed files`);
-    return functionRelease(model, fn, t, factsOf, seen);
+    return functionRelease(model, fn, t, factsOf, resolve, seen);
   }
   if (slot?.expression) return none('unknown', `tp_dealloc is ${render(slot.expression)}`);
   if (!t.slotsKnown) return none('unknown', 'its slots could not all be read');
@@ -490,11 +493,13 @@ export function typeRelease(model: Model, t: ExtensionType, factsOf: (fn: Functi
   if (!base || base.kind === 'builtin') return none('yes', 'subtype_dealloc releases the type before a static base');
   if (base.kind !== 'model') return none('unknown', `the dealloc of the base ${render(base.expression)} is unknown`);
   if (base.type.kind === 'static') return none('yes', 'subtype_dealloc releases the type before a static base');
-  const inherited = typeRelease(model, base.type, factsOf, seen);
+  const inherited = typeRelease(model, base.type, factsOf, resolve, seen);
   return { ...inherited, inheritedFrom: inherited.inheritedFrom ?? base.type };
 }
 
-function functionRelease(model: Model, fn: FunctionFact, owner: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, seen: Set<ExtensionType>): TypeRelease {
+function functionRelease(
+  model: Model, fn: FunctionFact, owner: ExtensionType, factsOf: (fn: FunctionFact) => DeallocFacts, resolve: TypeResolver, seen: Set<ExtensionType>,
+): TypeRelease {
   const facts = factsOf(fn);
   const result = (answer: Answer, reason: string, handoff: TypeRelease['handoff'] = null, frees = facts.frees.length > 0): TypeRelease =>
     ({ answer, reason, fn, inheritedFrom: null, handoff, frees });
@@ -503,7 +508,7 @@ function functionRelease(model: Model, fn: FunctionFact, owner: ExtensionType, f
   if (!facts.handoffs.length) return result('no', `${fn.name}() never releases it`);
   let notReleasing: { type: string; why: string; frees: boolean } | null = null;
   for (const h of facts.handoffs) {
-    const ref = resolveTypeRef(model, h.type, h.in, 0);
+    const ref = resolveTypeRef(resolve, h.type, h.in, 0);
     const target: Target = ref.k === 'own' ? { k: 'unknown', why: `${h.written} is the dealloc being run` }
       : ref.k === 'own-base' ? baseOf(owner) : ref;
     if (target.k === 'unknown') return result('unknown', `${h.written}: ${target.why}`);
@@ -526,7 +531,7 @@ function functionRelease(model: Model, fn: FunctionFact, owner: ExtensionType, f
     const baseFn = findFunction(model, baseSlot.function, baseSlot.file);
     if (!baseFn || seen.has(base)) return result('unknown', `the dealloc of ${displayName(base)} cannot be followed`);
     seen.add(base);
-    const inner = functionRelease(model, baseFn, base, factsOf, seen);
+    const inner = functionRelease(model, baseFn, base, factsOf, resolve, seen);
     if (inner.answer !== 'no') return result(inner.answer, inner.reason);
     notReleasing ??= { type: displayName(base), why: `${baseFn.name}() does not`, frees: inner.frees };
   }
@@ -550,26 +555,26 @@ function baseOf(owner: ExtensionType): Target {
 }
 
 /** Which type a type expression in `fn` denotes: the object's own, its base, a builtin or a type of the model. */
-function resolveTypeRef(model: Model, e: Expr | null, fn: FunctionFact, depth: number): TypeRef | Target {
+function resolveTypeRef(resolve: TypeResolver, e: Expr | null, fn: FunctionFact, depth: number): TypeRef | Target {
   if (!e || depth > 4) return { k: 'unknown', why: 'the type cannot be read' };
   if (e.k === 'name' && isLocalName(fn, e.name)) {
     if (fn.params.some((p) => p.name === e.name)) return { k: 'unknown', why: `${e.name} is a parameter` };
     const values = fn.assignments.filter((a) => isName(a.target, e.name));
     if (values.length !== 1) return { k: 'unknown', why: `${e.name} is assigned ${values.length} times` };
-    return resolveTypeRef(model, values[0].value, fn, depth + 1);
+    return resolveTypeRef(resolve, values[0].value, fn, depth + 1);
   }
   if (typeOfObject(e) && typeOfObject(e)!.via !== '.') return { k: 'own' };
   const s = slotOf(e);
   if (s?.slot === 'tp_base') {
-    const of = resolveTypeRef(model, s.type, fn, depth + 1);
+    const of = resolveTypeRef(resolve, s.type, fn, depth + 1);
     if (of.k === 'own') return { k: 'own-base' };
     if (of.k === 'model') return baseOf(of.type);
     return { k: 'unknown', why: `the base of ${render(s.type)} is unknown` };
   }
   const builtin = builtinBase(nameOrAddressed(e));
   if (builtin) return { k: 'builtin', name: builtin.name };
-  const found = resolveTypeExpression(e, model as unknown as draft.Model, fn as unknown as draft.FunctionFact, fn.file);
-  if (found) return { k: 'model', type: found as unknown as ExtensionType };
+  const found = resolve(e, fn, fn.file);
+  if (found) return { k: 'model', type: found };
   return { k: 'unknown', why: `${render(e)} could not be resolved` };
 }
 

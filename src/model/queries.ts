@@ -10,10 +10,11 @@ import {
   constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
   objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
 } from './members.js';
+import { typeResolver } from './link.js';
 import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
 import {
   callsAny, clearedPaths, deallocFacts, typeRelease, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer,
-  type PathSet as PathAnswer, type TypeRelease as TypeReleaseAnswer,
+  type PathSet as PathAnswer, type TypeRelease as TypeReleaseAnswer, type TypeResolver,
 } from './protocol.js';
 
 // Answers are shared by every rule that asks: they are handed out read-only.
@@ -38,6 +39,7 @@ export class Queries {
   private readonly earlyReturns = new Map<FunctionFact, ReturnType<typeof visitsSkippedByEarlyReturn>>();
   private readonly deallocs = new Map<FunctionFact, Map<string | null, DeallocFacts>>();
   private readonly releases = new Map<ExtensionType, TypeRelease>();
+  private resolveType: TypeResolver | null = null;
   private readonly calls = new Map<ReadonlySet<string>, Map<FunctionFact, Answer>>();
   private readonly tracking = new Map<AllocationSite, TrackingAnswer>();
   private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
@@ -134,7 +136,10 @@ export class Queries {
 
   /** Does the dealloc that runs for instances of heap type `t` (its own or the one it inherits) release `t`? */
   typeRelease(t: ExtensionType): TypeRelease {
-    return once(this.releases, t, () => typeRelease(this.model, t, (fn) => this.deallocFacts(fn, null) as DeallocAnswer));
+    return once(this.releases, t, () => {
+      this.resolveType ??= typeResolver(this.model);
+      return typeRelease(this.model, t, (fn) => this.deallocFacts(fn, null) as DeallocAnswer, this.resolveType);
+    });
   }
 
   /** Does `fn` call one of `names`, directly, through a macro or a helper? Pass the same set each time. */
