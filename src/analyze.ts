@@ -13,7 +13,8 @@ import type { Model, Uncertainty } from './model/model.js';
 import { Queries } from './model/queries.js';
 import { ALL_RULES } from './rules/index.js';
 import { formatMessage, ruleAppliesTo, type Finding, type Rule, type RuleContext } from './rules/rule.js';
-import { suppressionsIn, isSuppressed, type Suppressions } from './suppress.js';
+import { suppressionsIn, isSuppressed, type Suppressions, type SuppressionComment } from './suppress.js';
+import { relatedLocations } from './report/related.js';
 import { isKnownRuleId, unknownRuleMessage } from './rules/ids.js';
 
 export interface AnalyzeOptions {
@@ -31,6 +32,10 @@ export interface AnalyzeOptions {
   jobs?: number;
   /** Seconds one file may take to parse before it is reported as not analysed. */
   fileTimeoutSeconds?: number;
+  /** Buffers that replace the file of the same path on disk, or join the run (an editor's `--stdin-filename`). */
+  overlay?: readonly SourceInput[];
+  /** Told how many files will be analysed, once they are found (for a progress line). */
+  onFiles?: (count: number) => void;
 }
 
 export interface FileProblem {
@@ -60,6 +65,19 @@ export interface AnalysisResult {
   /** CPython's own headers among the inputs (its `Include/`, a venv's headers, pythoncapi_compat.h): the C API. */
   apiHeaders: string[];
   seconds: number;
+  /** The text of each analysed file, by its display path: for fingerprints and `--show-source`, without reading again. */
+  sources?: ReadonlyMap<string, string>;
+  /** Findings silenced by a suppression comment, with the comment (SARIF lists them as suppressed). */
+  suppressed?: SuppressedFinding[];
+  /** Every suppression comment that applies to capi-gc in the analysed files. */
+  suppressionComments?: SuppressionComment[];
+  /** Ids of the rules that ran. */
+  rulesRun?: string[];
+}
+
+export interface SuppressedFinding {
+  finding: Finding;
+  by: SuppressionComment;
 }
 
 export interface SourceInput {
@@ -83,6 +101,12 @@ export async function analyzePaths(paths: readonly string[], options: AnalyzeOpt
     if (r.encodingNote) problems.push({ file: f.display, message: r.encodingNote, quiet: true, encoding: true });
     sources.push({ file: f.display, text: r.text });
   }
+  for (const buffer of options.overlay ?? []) {
+    const at = sources.findIndex((s) => s.file === buffer.file);
+    if (at >= 0) sources[at] = buffer;
+    else sources.push(buffer);
+  }
+  options.onFiles?.(sources.length);
   const result = await analyzeSources(sources, options);
   return {
     ...result,
@@ -115,15 +139,16 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   const suppressions = new Map<string, Suppressions>();
   const suppressionProblems: FileProblem[] = [];
   for (const source of sources) {
-    const found = suppressionsIn(source.text);
-    if (!found.size) continue;
+    const found = suppressionsIn(source.text, source.file);
+    if (!found.comments.length) continue;
     suppressions.set(source.file, found);
-    for (const [line, ids] of found) {
-      if (ids === 'all') continue;
-      for (const id of ids) if (!isKnownRuleId(id)) suppressionProblems.push({ file: source.file, message: `line ${line}: capi-gc: ignore[…] names an ${unknownRuleMessage(id)}; it suppresses nothing` });
+    for (const c of found.comments) {
+      const what = c.style === 'capi-gc' ? 'capi-gc: ignore[…]' : `${c.style}(capi-gc-…)`;
+      for (const id of c.rules) if (!isKnownRuleId(id)) suppressionProblems.push({ file: source.file, message: `line ${c.line}: ${what} names an ${unknownRuleMessage(id)}; it suppresses nothing` });
     }
   }
   const findings: Finding[] = [];
+  const suppressed: SuppressedFinding[] = [];
   let primary: BuiltModel | null = null;
   const undecided: Uncertainty[] = [];
   const context = (oldest: Queries): RuleContext => ({ oldest, undecided: (file, line, message) => undecided.push({ file, line, message }) });
@@ -135,7 +160,7 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
       if (key !== oldestKey && !versionRules.length) continue;
       const built = await buildModel(sources, options, version, cache, extractor);
       if (key === oldestKey) primary = built;
-      findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries)));
+      findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries), suppressed));
       // Names that could not be linked (two extern definitions, no way to choose), met while linking or by a rule.
       undecided.push(...built.queries.model.symbols.uncertainties);
     }
@@ -144,10 +169,15 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   }
   sortFindings(findings);
   const main = primary!;
+  const silenced = new Set(dedupeFindings(suppressed.map((s) => s.finding)));
   return {
     findings: dedupeFindings(findings), model: main.queries.model, problems: [...main.problems, ...suppressionProblems],
     uncertainties: dedupeUncertainties([...main.uncertainties, ...undecided]),
     filesAnalysed: main.files, unparsed: main.unparsed, apiHeaders: [...apiHeaders], seconds: (performance.now() - started) / 1000,
+    sources: new Map(sources.map((s) => [s.file, s.text])),
+    suppressed: suppressed.filter((s) => silenced.has(s.finding)),
+    suppressionComments: [...suppressions.values()].flatMap((s) => s.comments),
+    rulesRun: rules.map((r) => r.id),
   };
 }
 
@@ -228,6 +258,7 @@ function runRules(
   suppressions: Map<string, Suppressions>,
   problems: FileProblem[],
   context: RuleContext,
+  suppressed: SuppressedFinding[],
 ): Finding[] {
   const findings: Finding[] = [];
   for (const rule of rules) {
@@ -251,9 +282,12 @@ function runRules(
         member: at.member ?? null,
         module: at.module ?? at.type?.module ?? null,
       };
+      const related = relatedLocations(queries, at);
+      if (related.length) finding.related = related;
       const s = suppressions.get(finding.file);
-      if (s && isSuppressed(s, finding.rule, finding.line)) return;
-      findings.push(finding);
+      const by = s && isSuppressed(s, finding.rule, finding.line);
+      if (by) suppressed.push({ finding, by });
+      else findings.push(finding);
     }, context);
   }
 }

@@ -3,7 +3,7 @@
 
 import { parseArgs } from 'node:util';
 import { analyzePaths } from '../analyze.js';
-import { formatDiagnostics, formatFindings } from '../report/text.js';
+import { formatDiagnostics, formatFindings, printable as printableName } from '../report/text.js';
 import { formatJson, formatJsonDocument } from '../report/json.js';
 import { verifyModule, type VerifyOptions } from '../runtime/verify.js';
 import { annotateFindings, runtimeFindings } from '../runtime/findings.js';
@@ -13,7 +13,18 @@ import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
 import { TOOL_VERSION } from '../version.js';
-import type { Severity } from '../rules/rule.js';
+import type { Finding, Severity } from '../rules/rule.js';
+import { formatSarif } from '../report/sarif.js';
+import { formatGithub } from '../report/github.js';
+import { formatStatistics, formatStatisticsJson } from '../report/statistics.js';
+import { SourceIndex } from '../report/source.js';
+import { UNUSED_SUPPRESSION, unusedSuppressionFindings } from '../report/unused.js';
+import { unusedSuppressions, type SuppressionComment } from '../suppress.js';
+import { BaselineError, applyBaseline, baselineEntries, formatBaseline, readBaseline, type Baseline, type BaselineEntry } from '../baseline/baseline.js';
+import { parseColorChoice, useColor } from './color.js';
+import { progressWanted, startProgress } from './progress.js';
+import { OutputError, checkOutputPath, writeOutputFile } from './output.js';
+import { dirname, resolve } from 'node:path';
 
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
 
@@ -26,7 +37,22 @@ Checks CPython C-extension sources (.c/.h files and folders) for types and modul
 fully implement the garbage-collector protocol.
 
 options:
-  --format text|json        output format (default: text)
+  --format text|json|sarif|github
+                            output format (default: text); sarif is SARIF 2.1.0 for code scanning,
+                            github prints GitHub Actions annotations (::error file=…::…)
+  --output FILE             write the report to FILE (atomically) instead of stdout
+  --quiet                   print the findings only: no summary, no notes (input NOT analysed is still said)
+  --statistics              print how many findings each rule reported instead of the findings
+  --show-source             show the offending line with a caret under each finding (text format)
+  --color auto|always|never colour the text output (default auto: only on a terminal; NO_COLOR and
+                            FORCE_COLOR are honoured)
+  --baseline FILE           report only findings that FILE does not list
+  --write-baseline FILE     record today's findings in FILE (a baseline) and report none
+  --report-stale-baseline   list baseline entries that no finding matches any more
+  --report-unused-suppressions
+                            report suppression comments that silence nothing (as unused-suppression)
+  --stdin-filename PATH     read one file's text from stdin and analyse it as PATH (with the paths
+                            given, if any; an editor's unsaved buffer)
   --fail-on error|warning|note
                             lowest severity that makes the exit code 1 (default: error)
   --python-version X.Y      oldest Python the extension supports (default: requires-python from
@@ -53,7 +79,7 @@ options:
   --factory TYPE=EXPR       how to make an instance of TYPE, as a Python expression with the module
                             bound to m (e.g. --factory pkg.mod.Node='m.make_node()'; repeatable)
   --timeout SECONDS         limit for each run-time probe (default: 60)
-  --no-color                plain text output
+  --no-color                plain text output (same as --color never)
   --version, --help
 
 exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage or internal failure,
@@ -81,7 +107,7 @@ function rulesCommand(args: string[]): number {
     for (const r of KNOWN_RULES) process.stdout.write(`${r.id.padEnd(28)} ${r.defaultSeverity.padEnd(8)} ${r.summary}\n`);
     return 0;
   }
-  const rule = findRule(args[0]);
+  const rule = findRule(args[0]) ?? (args[0] === UNUSED_SUPPRESSION.id ? UNUSED_SUPPRESSION : undefined);
   if (!rule) {
     process.stderr.write(`capi-gc: no rule "${args[0]}"; \`capi-gc rules\` lists them\n`);
     return 2;
@@ -120,6 +146,16 @@ async function checkCommand(args: string[]): Promise<number> {
         factory: { type: 'string', multiple: true },
         timeout: { type: 'string' },
         'no-color': { type: 'boolean', default: false },
+        color: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        statistics: { type: 'boolean', default: false },
+        'show-source': { type: 'boolean', default: false },
+        baseline: { type: 'string' },
+        'write-baseline': { type: 'string' },
+        'report-stale-baseline': { type: 'boolean', default: false },
+        'report-unused-suppressions': { type: 'boolean', default: false },
+        'stdin-filename': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     });
@@ -133,10 +169,16 @@ async function checkCommand(args: string[]): Promise<number> {
     return 0;
   }
   const cwd = process.cwd();
-  const paths = positionals.length ? positionals : ['.'];
+  const stdinFilename = values['stdin-filename'];
+  const given = positionals.filter((p) => p !== '-');
+  if (positionals.includes('-') && stdinFilename === undefined) return usageError('reading a file from stdin ("-") needs --stdin-filename PATH, the path to report it under');
+  if (stdinFilename !== undefined && !stdinFilename.trim()) return usageError('--stdin-filename needs a path');
+  // With --stdin-filename alone, the buffer is the whole input; otherwise the current folder is the default.
+  const paths = given.length ? given : stdinFilename !== undefined ? [] : ['.'];
+  const anchor = paths[0] ?? (stdinFilename !== undefined ? dirname(resolve(cwd, stdinFilename)) : cwd);
   let config;
   try {
-    config = loadConfig(values.config ?? findPyproject(paths[0] ?? cwd), paths[0] ?? cwd);
+    config = loadConfig(values.config ?? findPyproject(anchor), anchor);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`capi-gc: ${error.message}\n`);
@@ -145,7 +187,39 @@ async function checkCommand(args: string[]): Promise<number> {
     throw error;
   }
   const format = values.format;
-  if (format !== 'text' && format !== 'json') return usageError(`--format must be text or json, not "${format}"`);
+  if (format !== 'text' && format !== 'json' && format !== 'sarif' && format !== 'github') {
+    return usageError(`--format must be text, json, sarif or github, not "${format}"`);
+  }
+  if (values.statistics && format !== 'text' && format !== 'json') return usageError('--statistics prints text or json, not ' + format);
+  const colorChoice = parseColorChoice(values.color, values['no-color']);
+  if (colorChoice !== 'auto' && colorChoice !== 'always' && colorChoice !== 'never') return usageError(colorChoice);
+  // Everything that can fail about the files we write or read is checked before the analysis runs.
+  for (const [option, what] of [['output', 'output file'], ['write-baseline', 'baseline']] as const) {
+    const path = values[option];
+    if (path === undefined) continue;
+    if (!path.trim()) return usageError(`--${option} needs a file name`);
+    const problem = checkOutputPath(path, cwd, what);
+    if (problem) return usageError(problem);
+  }
+  let baseline: Baseline | null = null;
+  if (values.baseline !== undefined) {
+    try {
+      baseline = readBaseline(values.baseline, cwd);
+    } catch (error) {
+      if (error instanceof BaselineError) return usageError(error.message);
+      throw error;
+    }
+  } else if (values['report-stale-baseline']) return usageError('--report-stale-baseline needs --baseline FILE');
+  let overlay: { file: string; text: string }[] = [];
+  if (stdinFilename !== undefined) {
+    let text: string;
+    try {
+      text = await readStdin();
+    } catch (error) {
+      return usageError(`--stdin-filename: cannot read stdin: ${(error as Error).message}`);
+    }
+    overlay = [{ file: displayPath(resolve(cwd, stdinFilename), cwd), text: text.replace(/^\uFEFF/, '') }];
+  }
   const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
   if (!['error', 'warning', 'note'].includes(failOn)) return usageError(`--fail-on must be error, warning or note`);
   let pythonVersion = config.pythonVersion ?? DEFAULT_PYTHON;
@@ -186,12 +260,18 @@ async function checkCommand(args: string[]): Promise<number> {
     fileTimeoutSeconds = Number(values['file-timeout']);
     if (!Number.isFinite(fileTimeoutSeconds) || fileTimeoutSeconds <= 0) return usageError('--file-timeout must be a positive number of seconds');
   }
-  const result = await analyzePaths(paths, {
-    cwd, pythonVersion, defines, undefines, select, ignore,
-    exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
-    read: { maxBytes, largeFileBytes: 256 * 1024 },
-    jobs, fileTimeoutSeconds,
-  });
+  const progress = startProgress(process.stderr, progressWanted(process.stderr, process.env, values.quiet));
+  let result;
+  try {
+    result = await analyzePaths(paths, {
+      cwd, pythonVersion, defines, undefines, select, ignore,
+      exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
+      read: { maxBytes, largeFileBytes: 256 * 1024 },
+      jobs, fileTimeoutSeconds, overlay, onFiles: (n) => progress.files(n),
+    });
+  } finally {
+    progress.stop();
+  }
   if (values.verify) {
     // Running the user's extension is explicit: only with --verify, and only with an interpreter and a module named.
     const settings = verifySettings(values, config);
@@ -200,16 +280,93 @@ async function checkCommand(args: string[]): Promise<number> {
     if (report.problem && !report.importError) process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
     result.findings = annotateFindings(result.findings, report);
   }
-  const color = !values['no-color'] && process.stdout.isTTY === true && !process.env.NO_COLOR;
-  if (format === 'json') process.stdout.write(formatJson(result));
-  else process.stdout.write(formatFindings(result, { verbose: values.verbose, color }));
-  process.stderr.write(formatDiagnostics(result, { verbose: values.verbose, color: false }));
-  if (result.problems.some((p) => p.fatal)) return 2;
-  // A run that skipped input the user gave did not check it: CI must not go green on it.
-  if (!values['keep-going'] && result.problems.some((p) => p.notAnalysed)) return 2;
-  if (values['exit-zero']) return 0;
-  const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
-  return result.findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+  const index = new SourceIndex(result.sources);
+  let findings: Finding[] = result.findings;
+  if (values['report-unused-suppressions']) {
+    const used = new Map<SuppressionComment, Set<string>>();
+    for (const s of result.suppressed ?? []) {
+      if (!used.has(s.by)) used.set(s.by, new Set());
+      used.get(s.by)!.add(s.finding.rule);
+    }
+    const unused = unusedSuppressionFindings(unusedSuppressions(result.suppressionComments ?? [], used, new Set(result.rulesRun ?? [])));
+    findings = sortFindings([...findings, ...unused]);
+  }
+  const notes: string[] = [];
+  let known = 0;
+  let stale: BaselineEntry[] = [];
+  if (baseline) {
+    const match = applyBaseline(baseline, findings, index, cwd);
+    findings = match.fresh;
+    known = match.known.length;
+    stale = match.stale;
+    notes.push(`capi-gc: baseline ${values.baseline}: ${known} known finding(s) not shown; ${findings.length} new`
+      + (stale.length ? `; ${stale.length} entr${stale.length === 1 ? 'y' : 'ies'} no longer match${stale.length === 1 ? 'es' : ''} a finding${values['report-stale-baseline'] ? '' : ' (--report-stale-baseline lists them)'}` : ''));
+    if (values['report-stale-baseline']) {
+      for (const e of stale) notes.push(`capi-gc: stale baseline entry: ${printableName(e.file)}:${e.line}: [${e.rule}] ${printableName(e.message)}`);
+    }
+  }
+  if (values['write-baseline'] !== undefined) {
+    const recorded = result.findings;
+    try {
+      await writeOutputFile(values['write-baseline'], cwd, formatBaseline(baselineEntries(recorded, index, cwd, values['write-baseline'])), 'baseline');
+    } catch (error) {
+      if (error instanceof OutputError) return usageError(error.message);
+      throw error;
+    }
+    notes.push(`capi-gc: wrote baseline ${values['write-baseline']} with ${recorded.length} finding(s); \`--baseline ${values['write-baseline']}\` reports only findings not in it`);
+    // Everything found is now recorded: nothing is new.
+    findings = findings.filter((f) => f.rule === UNUSED_SUPPRESSION.id);
+  }
+  const exitCode = (() => {
+    if (result.problems.some((p) => p.fatal)) return 2;
+    // A run that skipped input the user gave did not check it: CI must not go green on it.
+    if (!values['keep-going'] && result.problems.some((p) => p.notAnalysed)) return 2;
+    if (values['exit-zero']) return 0;
+    const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+    return findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+  })();
+  const toFile = values.output !== undefined;
+  const color = !toFile && useColor(colorChoice, process.stdout, process.env);
+  const summaryOf = (rule: string) => (findRule(rule) ?? (rule === UNUSED_SUPPRESSION.id ? UNUSED_SUPPRESSION : undefined))?.summary ?? '';
+  let report: string;
+  if (values.statistics) report = format === 'json' ? formatStatisticsJson(findings) : formatStatistics(findings, summaryOf);
+  else if (format === 'json') {
+    report = formatJsonDocument(findings, {
+      files: result.filesAnalysed, types: result.model.types.length, modules: result.model.modules.length,
+      unparsed: result.unparsed, seconds: result.seconds,
+    });
+  } else if (format === 'sarif') {
+    report = formatSarif(result, { cwd, exitCode, ruleDoc: readRuleDoc, findings, baseline: baseline !== null, arguments: ['check', ...args] });
+  } else if (format === 'github') report = formatGithub(findings, result.problems, result.sources);
+  else report = formatFindings({ findings }, { verbose: values.verbose, color, source: values['show-source'] ? index : undefined });
+  if (toFile) {
+    try {
+      await writeOutputFile(values.output!, cwd, report, 'output file');
+    } catch (error) {
+      if (error instanceof OutputError) return usageError(error.message);
+      throw error;
+    }
+  } else process.stdout.write(report);
+  if (values.quiet) {
+    // Findings only; but input that was not analysed makes the run fail, so it is always said.
+    const failed = result.problems.filter((p) => p.notAnalysed || p.fatal);
+    for (const p of failed) process.stderr.write(`capi-gc: ${printableName(p.file)}: ${printableName(p.message)}\n`);
+  } else {
+    process.stderr.write(formatDiagnostics({ ...result, findings }, { verbose: values.verbose, color: false }));
+    if (notes.length) process.stderr.write(notes.join('\n') + '\n');
+    if (toFile) process.stderr.write(`capi-gc: wrote ${format} report to ${values.output}\n`);
+  }
+  return exitCode;
+}
+
+function sortFindings(findings: Finding[]): Finding[] {
+  return findings.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0)));
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 type VerifySettings = Omit<VerifyOptions, 'cwd'>;

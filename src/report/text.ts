@@ -1,19 +1,24 @@
 // GCC-style text: `path:line:col: severity: message [rule-id]`, then a one-line summary.
 
 import type { AnalysisResult } from '../analyze.js';
+import { sourceSnippet, type SourceIndex } from './source.js';
 
 export interface TextOptions {
   verbose: boolean;
   color: boolean;
+  /** `--show-source`: the offending line with a caret under each finding, as clang prints it. */
+  source?: SourceIndex;
 }
 
-const COLORS = { error: '\x1b[1;31m', warning: '\x1b[1;35m', note: '\x1b[1;36m', reset: '\x1b[0m', bold: '\x1b[1m' };
+const COLORS = { error: '\x1b[1;31m', warning: '\x1b[1;35m', note: '\x1b[1;36m', reset: '\x1b[0m', bold: '\x1b[1m', caret: '\x1b[1;32m' };
 
 export function formatFindings(result: Pick<AnalysisResult, 'findings'>, options: TextOptions): string {
   const c = (code: string, s: string) => (options.color ? code + s + COLORS.reset : s);
   const lines: string[] = [];
   for (const f of result.findings) {
     lines.push(`${c(COLORS.bold, `${printable(f.file)}:${f.line}:${f.column}:`)} ${c(COLORS[f.severity], `${f.severity}:`)} ${printable(f.message)} [${f.rule}]`);
+    const text = options.source?.line(f.file, f.line);
+    if (text != null) lines.push(sourceSnippet(text, f.line, f.column, { caret: (s) => c(COLORS.caret, s) }).replace(/\n$/, ''));
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

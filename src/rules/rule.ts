@@ -22,6 +22,19 @@ export interface Finding {
   function: string | null;
   member: string | null;
   module: string | null;
+  /**
+   * Other places the finding is about (the type's spec, its tp_traverse, tp_clear or tp_dealloc, the member's
+   * declaration): SARIF's related locations. Not part of the JSON v1 findings.
+   */
+  related?: RelatedLocation[];
+}
+
+export interface RelatedLocation {
+  file: string;
+  line: number;
+  column: number;
+  /** What is there: `tp_traverse of m.Foo (foo_traverse)`. */
+  message: string;
 }
 
 /** Where a finding points, and what it is about. */
