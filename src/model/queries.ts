@@ -10,7 +10,7 @@ import {
   constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
   objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
 } from './members.js';
-import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
+import { moduleFunction, moduleStateFields, stateFieldsHoldingModule, staticObjectGlobals } from './modules.js';
 import {
   callsAny, clearedPaths, deallocFacts, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer, type PathSet as PathAnswer,
 } from './protocol.js';
@@ -39,6 +39,7 @@ export class Queries {
   private readonly tracking = new Map<AllocationSite, TrackingAnswer>();
   private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
   private readonly moduleFunctions = new Map<ModuleInfo, Map<ModuleFunctionField, FunctionFact | 'none' | 'unknown'>>();
+  private readonly moduleHolders = new Map<ModuleInfo, readonly StructMember[]>();
   private readonly staticGlobals = new Map<string, readonly GlobalFact[]>();
   private trackers: TrackersByStruct | null = null;
   private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
@@ -147,6 +148,11 @@ export class Queries {
   /** Object-holding fields of the module state, or null when the state struct is unknown. */
   moduleStateFields(mod: ModuleInfo): readonly StructMember[] | null {
     return once(this.stateFields, mod, () => moduleStateFields(this.model, mod));
+  }
+
+  /** Object fields of the module state known to hold something that refers back to a module (a type made with one). */
+  stateFieldsHoldingModule(mod: ModuleInfo): readonly StructMember[] {
+    return once(this.moduleHolders, mod, () => stateFieldsHoldingModule(this.model, this.moduleStateFields(mod) ?? []));
   }
 
   moduleFunction(mod: ModuleInfo, field: ModuleFunctionField): FunctionFact | 'none' | 'unknown' {
