@@ -10,7 +10,7 @@ import {
 } from './draft.js';
 import type { LinkedModel } from './model.js';
 import { ALLOCATORS, PYTHON_CLASS_CREATORS, builtinBase } from './capi.js';
-import { creationsThroughMacros, mayCreateTypes } from './macros.js';
+import { callsInMacroExpansion, creationsThroughMacros, mayCreateTypes } from './macros.js';
 import { linkageOf, SymbolTable } from './symbols.js';
 import {
   addressedName, calleeName, fieldOf, isArrowSlot, isName, isNull, isNullOrZero, leadingName, nameOf, nameOrAddressed,
@@ -634,12 +634,22 @@ function findAllocations(model: Model, types: TypeIndex): AllocationSite[] {
   const slotOwners = slotOwnerIndex(model);
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
-      for (const call of fn.calls) {
+      for (let call of fn.calls) {
         let allocator: Allocator | null = null;
         let typeExpr: Expr | undefined;
         let structName: string | null = null;
-        const callee = calleeName(call.callee);
-        const known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
+        let callee = calleeName(call.callee);
+        let known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
+        if (!known && callee !== null && model.symbols.macro(callee, fn.file, 'function')) {
+          // `NEW_RECORD(st, n)` expanding to PyObject_GC_NewVar(…): the allocation sits at the macro call.
+          const inner = (callsInMacroExpansion(callee, call.args, model.symbols, fn.file) ?? [])
+            .find((c) => Object.hasOwn(ALLOCATORS, calleeName(c.callee) ?? ''));
+          if (inner) {
+            call = { ...call, callee: inner.callee, args: [...inner.args] };
+            callee = calleeName(inner.callee);
+            known = ALLOCATORS[callee!];
+          }
+        }
         if (known) {
           allocator = known.allocator;
           typeExpr = call.args[known.typeArg];

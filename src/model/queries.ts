@@ -4,7 +4,7 @@
 import type { AllocationSite, ExtensionType, Frozen, FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
 import {
   allocationIsTracked, findFunction, inheritedSlot, isGcType, traverseOf, traverseVisitsType,
-  trackersByStruct, type Answer, type GcAnswer, type TrackersByStruct, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
+  trackingFacts, type Answer, type GcAnswer, type TrackingAnswer, type TrackingFacts, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
   constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
@@ -41,7 +41,7 @@ export class Queries {
   private readonly moduleFunctions = new Map<ModuleInfo, Map<ModuleFunctionField, FunctionFact | 'none' | 'unknown'>>();
   private readonly moduleHolders = new Map<ModuleInfo, readonly StructMember[]>();
   private readonly staticGlobals = new Map<string, readonly GlobalFact[]>();
-  private trackers: TrackersByStruct | null = null;
+  private trackingFacts: TrackingFacts | null = null;
   private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
   private stores: FieldStores | null = null;
   private writes: MemberWrites | null = null;
@@ -138,8 +138,8 @@ export class Queries {
   /** Is the object allocated at `site` tracked before it escapes to Python? */
   allocationIsTracked(site: AllocationSite): TrackingAnswer {
     return once(this.tracking, site, () => {
-      this.trackers ??= trackersByStruct(this.model);
-      return allocationIsTracked(this.model, site, this.trackers);
+      this.trackingFacts ??= trackingFacts(this.model);
+      return allocationIsTracked(this.model, site, this.trackingFacts);
     });
   }
 

@@ -43,6 +43,7 @@ const FIXTURES: E2EFixture[] = [
   { file: 'gc_no_traverse.c', defect: 'traverse-missing', leaks: null },
   { file: 'no_type_visit.c', defect: 'traverse-type-not-visited', leaks: true },
   { file: 'gc_new_untracked.c', defect: 'instances-not-tracked', leaks: true },
+  { file: 'gc_new_out_param.c', defect: 'instances-not-tracked', leaks: true },
   { file: 'new_for_gc_type.c', defect: 'gc-alloc-mismatch', leaks: null },
 ];
 
