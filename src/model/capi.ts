@@ -166,6 +166,21 @@ export const MALLOC_CALLS: ReadonlySet<string> = new Set([
   'PyObject_Malloc', 'PyObject_MALLOC', 'PyObject_Calloc', 'PyMem_Malloc', 'PyMem_New', 'PyMem_MALLOC', 'PyMem_NEW',
 ]);
 
+/**
+ * Calls that make an object holding argument `self` (by index) whose type has no tp_clear: a builtin function
+ * bound to it. Kept in a module's state with the module as `self`, it closes a cycle the collector cannot break
+ * from the function's side (a heap type's cycle through its module is broken by type_clear, which drops ht_module).
+ */
+export const UNCLEARABLE_HOLDERS: Readonly<Record<string, number>> = {
+  PyCFunction_New: 1, PyCFunction_NewEx: 1, PyCMethod_New: 1,
+};
+
+/** Calls whose first argument is a module object. */
+export const MODULE_OBJECT_CALLS: ReadonlySet<string> = new Set([
+  'PyModule_GetState', 'PyModule_AddObject', 'PyModule_AddObjectRef', 'PyModule_Add', 'PyModule_AddType',
+  'PyModule_AddIntConstant', 'PyModule_AddStringConstant', 'PyModule_GetDict', 'PyModule_AddFunctions',
+]);
+
 export const TRACKING_CALLS: ReadonlySet<string> = new Set(['PyObject_GC_Track', '_PyObject_GC_TRACK']);
 export const UNTRACKING_CALLS: ReadonlySet<string> = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
 

@@ -24,6 +24,8 @@ export interface SlotValue extends Position {
   /** The value when the slot holds something other than a plain function name or NULL. */
   expression: Expr | null;
   file: string;
+  /** The function that fills the slot at run time (`slots[i].pfunc = …;`), when it does. */
+  patchedIn?: string;
 }
 
 /** What a base-type expression refers to. */

@@ -234,18 +234,29 @@ export interface TrackingAnswer {
 }
 
 /**
- * Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? `trackers` is
- * `trackersByStruct(model)`, computed once per model by the caller.
+ * Is the object allocated at `site` (with PyObject_GC_New) tracked before it escapes to Python? `facts` come from
+ * `trackingFacts(model)`, computed once per model by the caller.
  */
-export function allocationIsTracked(model: Model, site: AllocationSite, trackers: TrackersByStruct): TrackingAnswer {
-  const answer = functionTracksResult(model, site.function, site.call.assignedTo, site.call.returned, site.call.order, 0);
+export function allocationIsTracked(model: Model, site: AllocationSite, facts: TrackingFacts): TrackingAnswer {
+  const answer = functionTracksResult(model, facts, site.function, site.call.assignedTo, site.call.returned, site.call.order, 0);
   if (answer.answer !== 'no') return answer;
   // Some types track their instances later, on purpose (a capsule once it gets a traverse function).
-  const deferred = deferredTracker(site, trackers);
+  const deferred = deferredTracker(site, facts.trackers);
   return deferred ? { answer: 'unknown', reason: `tracking may be deferred to ${deferred.name}()` } : answer;
 }
 
 export type TrackersByStruct = ReadonlyMap<string, readonly FunctionFact[]>;
+
+/** What every tracking question about one model needs, computed once per model by the caller. */
+export interface TrackingFacts {
+  trackers: TrackersByStruct;
+  /** Fields whose value some function tracks. */
+  trackedFields: ReadonlySet<string>;
+}
+
+export function trackingFacts(model: Model): TrackingFacts {
+  return { trackers: trackersByStruct(model), trackedFields: fieldsTrackedAnywhere(model) };
+}
 
 /** Functions that track an object without allocating one, by the type names of their parameters and locals. */
 export function trackersByStruct(model: Model): TrackersByStruct {
@@ -276,7 +287,7 @@ function isTrackingCall(call: { callee: Expr }): boolean {
   return callee !== null && TRACKING_CALLS.has(callee);
 }
 
-function functionTracksResult(model: Model, fn: FunctionFact, variable: Expr | null, isReturned: boolean, afterOrder: number, depth: number): TrackingAnswer {
+function functionTracksResult(model: Model, facts: TrackingFacts, fn: FunctionFact, variable: Expr | null, isReturned: boolean, afterOrder: number, depth: number): TrackingAnswer {
   const names = aliasesOf(isReturned ? null : variable, fn);
   let opaqueHelper: string | null = null;
   for (const call of fn.calls) {
@@ -293,6 +304,14 @@ function functionTracksResult(model: Model, fn: FunctionFact, variable: Expr | n
     }
   }
   if (opaqueHelper) return { answer: 'unknown', reason: `${fn.name}() hands it to ${opaqueHelper}(), which the analysis cannot see` };
+  // Stored through an out-parameter (`*out = op;`): the callers get it in the variable they passed.
+  const outParam = outParameterReceiving(fn, names);
+  if (outParam >= 0) return callersTrackOutParam(model, facts, fn, outParam, depth);
+  // Stored into a field of another object: tracked later by whoever tracks what that field holds, if anyone.
+  const field = fn.assignments.find((a) => names.has(a.value) && a.target.k === 'member' && !names.has(a.target.object));
+  if (field && field.target.k === 'member' && facts.trackedFields.has(field.target.field)) {
+    return { answer: 'unknown', reason: `${fn.name}() stores it in ${render(field.target)}, which another function tracks` };
+  }
   const returned = isReturned || fn.returns.some((r) => names.has(r));
   if (!returned) return { answer: 'no', reason: `${fn.name}() never calls PyObject_GC_Track` };
   // The object leaves through `return`: the callers must track it.
@@ -308,12 +327,64 @@ function functionTracksResult(model: Model, fn: FunctionFact, variable: Expr | n
   for (const caller of callers) {
     for (const call of caller.calls) {
       if (!isName(call.callee, fn.name)) continue;
-      const r = functionTracksResult(model, caller, call.assignedTo, call.returned, call.order, depth + 1);
+      const r = functionTracksResult(model, facts, caller, call.assignedTo, call.returned, call.order, depth + 1);
       if (r.answer === 'no') return { answer: 'no', reason: `${caller.name}() gets it from ${fn.name}() and never tracks it` };
       if (r.answer === 'unknown') unknown ??= r.reason;
     }
   }
   return unknown ? { answer: 'unknown', reason: unknown } : { answer: 'yes', reason: 'every caller tracks it' };
+}
+
+/** The index of the parameter the object is stored through (`*out = op;`), or -1. */
+function outParameterReceiving(fn: FunctionFact, names: ExprSet): number {
+  for (const a of fn.assignments) {
+    if (a.target.k !== 'deref' || !names.has(a.value)) continue;
+    const pointer = a.target.of;
+    const i = fn.params.findIndex((p) => isName(pointer, p.name));
+    if (i >= 0) return i;
+  }
+  return -1;
+}
+
+/** `alloc(&r)` in each caller of `fn`: is `r` tracked after the call? */
+function callersTrackOutParam(model: Model, facts: TrackingFacts, fn: FunctionFact, paramIndex: number, depth: number): TrackingAnswer {
+  const callers = (model.callers.get(fn.name) ?? []).filter((c) => c !== fn);
+  if (!callers.length) return { answer: 'unknown', reason: `${fn.name}() hands it out through a parameter and its callers are not in the analysed files` };
+  if (depth >= 3) return { answer: 'unknown', reason: 'the object passes through too many callers' };
+  let unknown: string | null = null;
+  for (const caller of callers) {
+    for (const call of caller.calls) {
+      if (!isName(call.callee, fn.name)) continue;
+      const arg = call.args[paramIndex];
+      const variable = arg?.k === 'addr' ? arg.of : null;
+      if (!variable) {
+        unknown ??= `${caller.name}() passes ${render(arg)} to ${fn.name}()`;
+        continue;
+      }
+      const r = functionTracksResult(model, facts, caller, variable, false, call.order + 1, depth + 1);
+      if (r.answer === 'no') return { answer: 'no', reason: `${caller.name}() gets it from ${fn.name}() and never tracks it` };
+      if (r.answer === 'unknown') unknown ??= r.reason;
+    }
+  }
+  return unknown ? { answer: 'unknown', reason: unknown } : { answer: 'yes', reason: 'every caller tracks it' };
+}
+
+/** Field names whose value some function hands to PyObject_GC_Track, directly or through a local read from it. */
+function fieldsTrackedAnywhere(model: Model): ReadonlySet<string> {
+  const fields = new Set<string>();
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      for (const call of fn.calls) {
+        if (!isTrackingCall(call)) continue;
+        const arg = call.args[0];
+        if (arg?.k === 'member') fields.add(arg.field);
+        else if (arg?.k === 'name') {
+          for (const a of fn.assignments) if (isName(a.target, arg.name) && a.value.k === 'member') fields.add(a.value.field);
+        }
+      }
+    }
+  }
+  return fields;
 }
 
 function aliasesOf(variable: Expr | null, fn: FunctionFact): ExprSet {

@@ -10,7 +10,7 @@ import {
 } from './draft.js';
 import type { ExtensionType as FrozenType, FunctionFact as FrozenFunction, LinkedModel, Model as FrozenModel } from './model.js';
 import { ALLOCATORS, PYTHON_CLASS_CREATORS, builtinBase } from './capi.js';
-import { creationsThroughMacros, mayCreateTypes } from './macros.js';
+import { callsInMacroExpansion, creationsThroughMacros, mayCreateTypes } from './macros.js';
 import { linkageOf, SymbolTable } from './symbols.js';
 import {
   addressedName, calleeName, fieldOf, isArrowSlot, isName, isNull, isNullOrZero, leadingName, nameOf, nameOrAddressed,
@@ -43,6 +43,7 @@ export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel
     }
   }
   attachCreations(model, index);
+  followReturnedTypes(model, index);
   markUnfollowedCreations(model, index);
   // Where each type object is stored is known from here on.
   index.types = new TypeIndex(types, symbols);
@@ -58,7 +59,7 @@ export function linkModel(files: FileFacts[], options: LinkOptions): LinkedModel
 
 /** Facts over all files that linking needs beyond name lookup, gathered in one pass. */
 class FactIndex {
-  readonly slotPatches = new Map<string, { index: number; value: Expr; file: string }[]>();
+  readonly slotPatches = new Map<string, { index: number; value: Expr; file: string; fn: string }[]>();
   /** `Foo_Type.tp_flags = …` assignments by the name of the type object they write to. */
   readonly fieldAssignments = new Map<string, (FileFacts['staticFieldAssignments'][number] & { file: string })[]>();
   readonly staticTypes = new Map<string, StaticTypeFact[]>();
@@ -80,7 +81,7 @@ class FactIndex {
           const t = a.target;
           if (t.k === 'member' && !t.arrow && t.field === 'pfunc' && t.object.k === 'index' && t.object.object.k === 'name'
             && t.object.index?.k === 'literal' && typeof t.object.index.value === 'number' && Number.isInteger(t.object.index.value)) {
-            push(this.slotPatches, t.object.object.name, { index: t.object.index.value, value: a.value, file: f.file });
+            push(this.slotPatches, t.object.object.name, { index: t.object.index.value, value: a.value, file: f.file, fn: fn.name });
           }
         }
       }
@@ -144,7 +145,7 @@ function heapTypeFromSpec(spec: SpecFact, index: FactIndex, uncertainties: Uncer
         const key = s.slot.replace(/^Py_/, '');
         const patch = patches.find((p) => p.index === i);
         const value = patch ? patch.value : s.value;
-        slots.set(key, slotValue(value, { line: s.line, column: s.column }, array.file));
+        slots.set(key, { ...slotValue(value, { line: s.line, column: s.column }, array.file), ...(patch ? { patchedIn: patch.fn } : {}) });
       });
     } else {
       slotsKnown = false;
@@ -354,6 +355,30 @@ function attachCreations(model: Model, index: FactIndex): void {
   }
 }
 
+/**
+ * A helper that returns a type it creates (`return PyType_FromSpec(&spec);`) stores it wherever its callers put the
+ * result: `Base = make_base();` makes the global Base hold that type, as a creation in place would.
+ */
+function followReturnedTypes(model: Model, index: FactIndex): void {
+  for (let round = 0; round < 3; round++) {
+    let added = false;
+    for (const t of model.types) {
+      for (const place of [...t.storage]) {
+        if (place.k !== 'return') continue;
+        for (const caller of index.callers.get(place.fn) ?? []) {
+          for (const call of caller.calls) {
+            if (!isName(call.callee, place.fn)) continue;
+            const before = t.storage.length;
+            addStorage(t, call.assignedTo, call.returned, caller);
+            added ||= t.storage.length > before;
+          }
+        }
+      }
+    }
+    if (!added) return;
+  }
+}
+
 /** `&name` entries anywhere in an initializer list, in order. */
 function addressedNamesIn(e: Expr): string[] {
   const out: string[] = [];
@@ -432,7 +457,8 @@ function resolveBases(t: ExtensionType, model: Model, index: FactIndex): void {
   if (t.kind === 'heap') {
     for (const c of t.creations) if (c.bases) expressions.push({ expr: c.bases, fn: index.function(c.inFunction ?? '', c.file) });
     const base = t.slots.get('tp_base') ?? t.slots.get('tp_bases');
-    if (base) expressions.push({ expr: slotExpression(base), fn: null });
+    // A slot filled at run time (`slots[0].pfunc = base;`) is read in the function that fills it.
+    if (base) expressions.push({ expr: slotExpression(base), fn: base.patchedIn ? index.function(base.patchedIn, base.file) : null });
   } else {
     const base = t.slots.get('tp_base');
     if (base && (base.function || base.expression)) expressions.push({ expr: slotExpression(base), fn: null });
@@ -507,7 +533,10 @@ function resolveTypeExpression(e: Expr, types: TypeIndex, fn: FunctionFact | nul
   if (depth > 5) return null;
   if (e.k === 'call') {
     const creator = calleeName(e.callee);
-    if (!creator?.startsWith('PyType_From')) return null;
+    if (creator && !creator.startsWith('PyType_From')) {
+      return pickNearest(types.stored({ k: 'return', fn: creator }), file);
+    }
+    if (!creator) return null;
     // The spec is the first argument taken by address.
     const spec = addressedName(e.args.find((a) => some(a, (x) => x.k === 'addr')));
     return spec ? pickNearest(types.heapBySpec.get(spec) ?? [], file) : null;
@@ -615,12 +644,22 @@ function findAllocations(model: Model, types: TypeIndex): AllocationSite[] {
   const slotOwners = slotOwnerIndex(model);
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
-      for (const call of fn.calls) {
+      for (let call of fn.calls) {
         let allocator: Allocator | null = null;
         let typeExpr: Expr | undefined;
         let structName: string | null = null;
-        const callee = calleeName(call.callee);
-        const known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
+        let callee = calleeName(call.callee);
+        let known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
+        if (!known && callee !== null && model.symbols.macro(callee, fn.file, 'function')) {
+          // `NEW_RECORD(st, n)` expanding to PyObject_GC_NewVar(…): the allocation sits at the macro call.
+          const inner = (callsInMacroExpansion(callee, call.args, model.symbols, fn.file) ?? [])
+            .find((c) => Object.hasOwn(ALLOCATORS, calleeName(c.callee) ?? ''));
+          if (inner) {
+            call = { ...call, callee: inner.callee, args: [...inner.args] };
+            callee = calleeName(inner.callee);
+            known = ALLOCATORS[callee!];
+          }
+        }
         if (known) {
           allocator = known.allocator;
           typeExpr = call.args[known.typeArg];

@@ -4,14 +4,14 @@
 import type { AllocationSite, ExtensionType, Frozen, FunctionFact, GlobalFact, Model, ModuleInfo, StructMember } from './model.js';
 import {
   allocationIsTracked, findFunction, inheritedSlot, isGcType, traverseOf, traverseVisitsType,
-  trackersByStruct, type Answer, type GcAnswer, type TrackersByStruct, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
+  trackingFacts, type Answer, type GcAnswer, type TrackingAnswer, type TrackingFacts, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
   constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
   objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
 } from './members.js';
 import { typeResolver } from './link.js';
-import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
+import { moduleFunction, moduleStateFields, stateFieldsHoldingModule, staticObjectGlobals } from './modules.js';
 import {
   callsAny, clearedPaths, deallocFacts, typeRelease, visitedPaths, visitsSkippedByEarlyReturn, type DeallocFacts as DeallocAnswer,
   type PathSet as PathAnswer, type TypeRelease as TypeReleaseAnswer, type TypeResolver,
@@ -44,8 +44,9 @@ export class Queries {
   private readonly tracking = new Map<AllocationSite, TrackingAnswer>();
   private readonly stateFields = new Map<ModuleInfo, readonly StructMember[] | null>();
   private readonly moduleFunctions = new Map<ModuleInfo, Map<ModuleFunctionField, FunctionFact | 'none' | 'unknown'>>();
+  private readonly moduleHolders = new Map<ModuleInfo, readonly StructMember[]>();
   private readonly staticGlobals = new Map<string, readonly GlobalFact[]>();
-  private trackers: TrackersByStruct | null = null;
+  private trackingFacts: TrackingFacts | null = null;
   private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
   private stores: FieldStores | null = null;
   private writes: MemberWrites | null = null;
@@ -150,8 +151,8 @@ export class Queries {
   /** Is the object allocated at `site` tracked before it escapes to Python? */
   allocationIsTracked(site: AllocationSite): TrackingAnswer {
     return once(this.tracking, site, () => {
-      this.trackers ??= trackersByStruct(this.model);
-      return allocationIsTracked(this.model, site, this.trackers);
+      this.trackingFacts ??= trackingFacts(this.model);
+      return allocationIsTracked(this.model, site, this.trackingFacts);
     });
   }
 
@@ -160,6 +161,11 @@ export class Queries {
   /** Object-holding fields of the module state, or null when the state struct is unknown. */
   moduleStateFields(mod: ModuleInfo): readonly StructMember[] | null {
     return once(this.stateFields, mod, () => moduleStateFields(this.model, mod));
+  }
+
+  /** Object fields of the module state known to hold something that refers back to a module (a type made with one). */
+  stateFieldsHoldingModule(mod: ModuleInfo): readonly StructMember[] {
+    return once(this.moduleHolders, mod, () => stateFieldsHoldingModule(this.model, this.moduleStateFields(mod) ?? []));
   }
 
   moduleFunction(mod: ModuleInfo, field: ModuleFunctionField): FunctionFact | 'none' | 'unknown' {

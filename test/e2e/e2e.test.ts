@@ -39,9 +39,11 @@ interface E2EFixture {
 const FIXTURES: E2EFixture[] = [
   { file: 'good_heap.c', defect: null, leaks: false },
   { file: 'no_gc_flag.c', defect: 'gc-flag-missing', leaks: true },
+  { file: 'no_gc_base.c', defect: 'gc-flag-missing', leaks: true },
   { file: 'gc_no_traverse.c', defect: 'traverse-missing', leaks: null },
   { file: 'no_type_visit.c', defect: 'traverse-type-not-visited', leaks: true },
   { file: 'gc_new_untracked.c', defect: 'instances-not-tracked', leaks: true },
+  { file: 'gc_new_out_param.c', defect: 'instances-not-tracked', leaks: true },
   { file: 'new_for_gc_type.c', defect: 'gc-alloc-mismatch', leaks: null },
 ];
 

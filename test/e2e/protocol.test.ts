@@ -16,7 +16,9 @@
 //                                With the default allocator the outcome depends on the heap layout (3.9 survives
 //                                or not depending on the environment): printed, not asserted
 //   module-state-not-traversed   a fresh module object, dropped, is never collected
-//   module-state-not-cleared     a fresh module object is collected but its Thing type outlives it (refcount 1)
+//   module-state-not-cleared     a fresh module object is collected but its Thing type outlives it (refcount 1);
+//                                with m_free but no m_clear (state_free_only.c) the collector finds the module's
+//                                cycle (its weakref dies) but cannot break it: the module object itself stays
 //   managed-dict-not-visited     o.x = o through the instance __dict__ survives gc.collect() (3.12+ only)
 //
 //
@@ -65,6 +67,8 @@ interface ProtocolFixture {
   skipBefore?: string;
   /** Findings `check` reports for the one defect (a defective base and each type inheriting it): 1 unless said. */
   findings?: number;
+  /** module-state-not-cleared with no m_clear at all: the module object itself is never freed. */
+  moduleCycleUnbroken?: boolean;
 }
 
 const FIXTURES: ProtocolFixture[] = [
@@ -78,6 +82,7 @@ const FIXTURES: ProtocolFixture[] = [
   { file: 'dealloc_clears_first.c', defect: 'dealloc-not-untracked', minMinor: 9 },
   { file: 'state_not_traversed.c', defect: 'module-state-not-traversed', minMinor: 9 },
   { file: 'state_not_cleared.c', defect: 'module-state-not-cleared', minMinor: 9 },
+  { file: 'state_free_only.c', defect: 'module-state-not-cleared', minMinor: 9, moduleCycleUnbroken: true },
   {
     file: 'managed_dict_no_visit.c',
     defect: 'managed-dict-not-visited',
@@ -189,6 +194,8 @@ function stoppedIn(r: ProbeResult): string | null {
 
 interface ModuleTrial {
   moduleAlive: boolean;
+  /** The module object is still among the collector's objects (its weakref may be dead: found, not freed). */
+  moduleLeft: boolean;
   stateTypeVisited: boolean;
   thingTypesAlive: number;
   thingTypeRefcounts: number[];
@@ -317,7 +324,7 @@ function defectsShownByInterpreter(obs: Observation): Shown {
       }
     } else if (w.thingTypesAlive > 0) {
       rules.add('module-state-not-cleared');
-      evidence.push(`fresh module collected; its Thing type left with refcount ${w.thingTypeRefcounts.join(', ')}`);
+      evidence.push(`fresh module collected${w.moduleLeft ? ' (found, yet the module object is never freed)' : ''}; its Thing type left with refcount ${w.thingTypeRefcounts.join(', ')}`);
     }
   }
 
@@ -350,7 +357,7 @@ function outcome(r: ProbeResult): string {
 function figures(obs: Observation): string {
   const f = factsOf(obs);
   const trial = (t: ModuleTrial | undefined) =>
-    t ? `${t.moduleAlive ? 'alive' : 'collected'}, types left ${t.thingTypesAlive}${t.thingTypesAlive ? ` (refcount ${t.thingTypeRefcounts.join('/')})` : ''}` : '?';
+    t ? `${t.moduleAlive ? 'alive' : t.moduleLeft ? 'found, never freed' : 'collected'}, types left ${t.thingTypesAlive}${t.thingTypesAlive ? ` (refcount ${t.thingTypeRefcounts.join('/')})` : ''}` : '?';
   const d = f.dictCycle;
   return [
     `getrefcount(Thing) +${String(f.typeref?.['delta'])}/${TYPEREF_INSTANCES}, allocated blocks +${String(f.typeref?.['blocksDelta'])}`,
@@ -425,6 +432,11 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   assert.equal(w.stateTypeVisited, !notTraversed, msg('m_traverse visits the state type'));
   assert.equal(w.moduleAlive, notTraversed, msg('a fresh module alive after gc.collect()'));
   assert.equal(w.thingTypesAlive, notTraversed || notCleared ? 1 : 0, msg('its Thing type alive'));
+  // Without m_clear nothing breaks the cycle through the state: the module object is never freed.
+  const unbroken = fixture.moduleCycleUnbroken === true;
+  for (const trial of [mod.withoutInstance, mod.droppedInstance, mod.instanceCycle]) {
+    assert.equal(trial.moduleLeft, trial.moduleAlive || unbroken, msg('the module object left after gc.collect()'));
+  }
   if (notCleared) {
     // The collector broke the module <-> type cycle (type_clear emptied the type); only the state's
     // reference is left.

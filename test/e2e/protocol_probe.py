@@ -29,7 +29,10 @@ with one object member, the read/write attribute `payload`, and a factory
                 three times: without instances, after one instance was made
                 and dropped, and with an instance in a cycle through it
                 (fresh.keep = fresh.make(fresh)); every reference dropped;
-                gc.collect(): is the module still alive (weakref), does
+                gc.collect(): is the module still alive (weakref), is the
+                module object still among gc.get_objects() (a weakref dies
+                when the collector finds its object, even one it then
+                cannot free), does
                 gc.get_referents(module) hold its Thing type (m_traverse),
                 how many of that trial's Thing types are left, with what
                 refcount, and has the collector already cleared them?
@@ -49,6 +52,7 @@ import importlib
 import importlib.util
 import json
 import sys
+import types
 import weakref
 
 HAVE_GC = 1 << 14
@@ -203,6 +207,7 @@ def module_trial(name, instance, exclude_type):
         # instance -> its heap type -> (ht_module) module.
         fresh.keep = fresh.make(fresh)
     ref = weakref.ref(fresh)
+    module_id = id(fresh)
     del fresh, spec
     collect()
     # Types left over from earlier trials (alive, so their ids are still theirs) are not this trial's.
@@ -211,8 +216,10 @@ def module_trial(name, instance, exclude_type):
     for t in left:
         refcounts.append(sys.getrefcount(t) - 3)  # minus the argument, the loop variable and the list
     t = None
+    module_left = any(id(o) == module_id and isinstance(o, types.ModuleType) for o in gc.get_objects())
     facts = {
         "moduleAlive": ref() is not None,
+        "moduleLeft": module_left,
         "stateTypeVisited": state_type_visited,
         "thingTypesAlive": len(left),
         "thingTypeRefcounts": refcounts,
