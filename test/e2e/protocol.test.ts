@@ -18,6 +18,9 @@
 //   module-state-not-traversed   a fresh module object, dropped, is never collected
 //   module-state-not-cleared     a fresh module object is collected but its Thing type outlives it (refcount 1)
 //   managed-dict-not-visited     o.x = o through the instance __dict__ survives gc.collect() (3.12+ only)
+//   traverse-type-not-visited    (an early return 0 before the type visit, taken while Thing's tag is NULL) the
+//                                type is not in gc.get_referents(o), but is for Thing(payload, tag); a fresh module
+//                                whose only cycle is module -> instance -> type -> module is never collected
 //
 //
 // A second group (subclass probe) compiles a subclassable non-GC type and drops an instance of a Python subclass
@@ -53,7 +56,8 @@ type RuleId =
   | 'dealloc-not-untracked'
   | 'module-state-not-traversed'
   | 'module-state-not-cleared'
-  | 'managed-dict-not-visited';
+  | 'managed-dict-not-visited'
+  | 'traverse-type-not-visited';
 
 interface ProtocolFixture {
   file: string;
@@ -74,6 +78,7 @@ const FIXTURES: ProtocolFixture[] = [
   { file: 'dealloc_inherited.c', defect: 'dealloc-type-not-decrefed', minMinor: 9, findings: 2 },
   { file: 'dealloc_never_frees.c', defect: 'dealloc-never-frees', minMinor: 9 },
   { file: 'member_not_visited.c', defect: 'traverse-member-not-visited', minMinor: 9 },
+  { file: 'type_visit_skipped.c', defect: 'traverse-type-not-visited', minMinor: 9 },
   { file: 'no_tp_clear.c', defect: 'clear-missing', minMinor: 9 },
   { file: 'dealloc_clears_first.c', defect: 'dealloc-not-untracked', minMinor: 9 },
   { file: 'state_not_traversed.c', defect: 'module-state-not-traversed', minMinor: 9 },
@@ -202,7 +207,7 @@ interface Facts {
   memberCycle?: ProbeFact;
   selfCycle?: ProbeFact;
   dictCycle?: ProbeFact;
-  module?: { withoutInstance: ModuleTrial; droppedInstance: ModuleTrial; instanceCycle: ModuleTrial };
+  module?: { withoutInstance: ModuleTrial; droppedInstance: ModuleTrial; instanceCycle: ModuleTrial; typeCycle: ModuleTrial };
   /** What the gc.collect() run inside the dealloc collected, default allocator / PYTHONMALLOC=debug. */
   insideCollected?: number;
   insideCollectedDebug?: number;
@@ -255,7 +260,15 @@ function defectsShownByInterpreter(obs: Observation): Shown {
   }
   if (obs.main.process.code !== 0) rules.add(`?main probe stopped in step ${stoppedIn(obs.main)}`);
   if (f.type?.['haveGc'] !== true || f.type?.['heapType'] !== true) rules.add('?Thing is not a GC heap type');
-  if (f.referents?.['typeVisited'] !== true) rules.add('?traverse does not visit the type');
+  const typeCycle = f.module?.typeCycle;
+  if (f.referents?.['typeVisited'] !== true) {
+    if (typeCycle?.moduleAlive === true) {
+      rules.add('traverse-type-not-visited');
+      evidence.push(`Thing not in gc.get_referents(o)${f.referents?.['taggedTypeVisited'] === true ? ' (but in those of Thing(payload, tag), where the early return is not taken)' : ''}; module -> instance -> type -> module survives gc.collect()`);
+    } else {
+      rules.add('?traverse does not visit the type, yet nothing leaks');
+    }
+  }
 
   const delta = f.typeref?.['delta'];
   const blocks = f.typeref?.['blocksDelta'] as number | undefined;
@@ -357,7 +370,7 @@ function figures(obs: Observation): string {
     `member cycle: marker ${f.memberCycle?.['markerAlive'] ? 'alive' : 'dead'}, left ${String(f.memberCycle?.['instancesLeft'])}`,
     `self cycle: left ${String(f.selfCycle?.['instancesLeft'])}, found ${String(f.selfCycle?.['collected'])}x, garbage ${String(f.selfCycle?.['garbage'])}`,
     `dict cycle: ${d?.['applicable'] ? `left ${String(d['instancesLeft'])}` : 'no __dict__'}`,
-    `fresh module: ${trial(f.module?.withoutInstance)}; after a dropped instance: ${trial(f.module?.droppedInstance)}; instance cycle: ${trial(f.module?.instanceCycle)}`,
+    `fresh module: ${trial(f.module?.withoutInstance)}; after a dropped instance: ${trial(f.module?.droppedInstance)}; instance cycle: ${trial(f.module?.instanceCycle)}; type cycle: ${trial(f.module?.typeCycle)}`,
     `del-collect: inside collected ${String(f.insideCollected)}, ${outcome(obs.delCollect)}; PYTHONMALLOC=debug: inside collected ${String(f.insideCollectedDebug)}, ${outcome(obs.delCollectDebug)}`,
   ].join('; ');
 }
@@ -370,9 +383,14 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   assert.ok(mod, msg('no module facts'));
   assert.equal(obs.main.process.code, 0, msg('the main probe must exit normally'));
   // Otherwise protocol-correct: a GC heap type whose traverse visits its type.
+  const typeHidden = fixture.defect === 'traverse-type-not-visited';
   assert.equal(f.type?.['haveGc'], true, msg('HAVE_GC'));
   assert.equal(f.type?.['heapType'], true, msg('heap type'));
-  assert.equal(f.referents?.['typeVisited'], true, msg('traverse visits Py_TYPE(self)'));
+  assert.equal(f.referents?.['typeVisited'], !typeHidden, msg('traverse visits Py_TYPE(self)'));
+  if (typeHidden) {
+    // The early return is what hides the type: with the tag set the same traverse visits it.
+    assert.equal(f.referents?.['taggedTypeVisited'], true, msg('Thing(payload, tag): the type is visited'));
+  }
   // The managed dict exists where the fixture asks for it (good_protocol.c from 3.12 on).
   const wantsDict = fixture.defect === 'managed-dict-not-visited' || (fixture.defect === null && py.minor >= 12);
   assert.equal(f.type?.['managedDict'], wantsDict, msg('Py_TPFLAGS_MANAGED_DICT'));
@@ -439,12 +457,17 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   // An instance in a cycle through the module: invisible when the member is not visited; with the type
   // reference leaked, the collector frees the module but the type survives with the leaked reference.
   const c = mod.instanceCycle;
-  assert.equal(c.moduleAlive, notTraversed || memberHidden, msg('module alive with an instance cycle'));
+  assert.equal(c.moduleAlive, notTraversed || memberHidden || typeHidden, msg('module alive with an instance cycle'));
   if (keepsType) {
     assert.deepEqual(c.thingTypeRefcounts, [1], msg('the type survives with the one leaked reference'));
-  } else if (!notTraversed && !notCleared && !memberHidden) {
+  } else if (!notTraversed && !notCleared && !memberHidden && !typeHidden) {
     assert.equal(c.thingTypesAlive, 0, msg('no type left after an instance cycle'));
   }
+  // An instance whose only way back to the module is its type: found only when traverse visits the type.
+  const tc = mod.typeCycle;
+  assert.equal(tc.moduleAlive, notTraversed || typeHidden, msg('module alive with a cycle through the instance\'s type'));
+  if (typeHidden) assert.equal(tc.thingTypesAlive, 1, msg('the type leaks with the module'));
+  if (keepsType) assert.deepEqual(tc.thingTypeRefcounts, [1], msg('type cycle: the type survives with the one leaked reference'));
 
   // managed-dict-not-visited: o.x = o through the __dict__ leaks; the correct module collects it.
   if (wantsDict) {

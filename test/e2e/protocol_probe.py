@@ -17,6 +17,9 @@ with one object member, the read/write attribute `payload`, and a factory
                 after creating and dropping N instances (no collection
                 involved): a dealloc that never frees leaves N more blocks
   referents     gc.get_referents(make(sentinel)): the type? the sentinel?
+                And for a Thing that takes a second argument (a `tag` whose
+                NULL-ness decides an early return in its traverse), the
+                same question for Thing(sentinel, tag): the type visited?
   member-cycle  o = make(box), box = [marker, o]: o.payload -> box -> o;
                 everything dropped, gc.collect(): is the marker (weakref)
                 still alive, how many Thing instances are left over?
@@ -26,9 +29,11 @@ with one object member, the read/write attribute `payload`, and a factory
                 Thing instances left over after gc.collect(), and whether
                 traverse shows the way back to o (o, or a dict holding o)
   module        a fresh module object (module_from_spec + exec_module),
-                three times: without instances, after one instance was made
-                and dropped, and with an instance in a cycle through it
-                (fresh.keep = fresh.make(fresh)); every reference dropped;
+                four times: without instances, after one instance was made
+                and dropped, with an instance in a cycle through it
+                (fresh.keep = fresh.make(fresh)), and with an instance whose
+                only way back to the module is its type (fresh.keep =
+                fresh.make(None)); every reference dropped;
                 gc.collect(): is the module still alive (weakref), does
                 gc.get_referents(module) hold its Thing type (m_traverse),
                 how many of that trial's Thing types are left, with what
@@ -127,6 +132,13 @@ def step_referents(mod):
         "count": len(refs),
     }
     del refs, inst
+    try:
+        tagged = mod.Thing(sentinel, Sentinel())
+    except TypeError:
+        facts["taggedTypeVisited"] = None
+    else:
+        facts["taggedTypeVisited"] = any(r is type(tagged) for r in gc.get_referents(tagged))
+        del tagged
     return facts
 
 
@@ -189,7 +201,8 @@ def step_dict_cycle(mod, thing):
 
 def module_trial(name, instance, exclude_type):
     """instance: None (no instance), "dropped" (one made and dropped again, by refcount, while the module
-    lives) or "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected)."""
+    lives), "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected) or
+    "type-cycle" (fresh.keep = fresh.make(None): back to the module only through the instance's type)."""
     collect()
     before = {id(t) for t in thing_types(name, exclude_type)}
     spec = importlib.util.find_spec(name)
@@ -202,6 +215,9 @@ def module_trial(name, instance, exclude_type):
         # module -> module.__dict__ -> instance -> (payload) module, and
         # instance -> its heap type -> (ht_module) module.
         fresh.keep = fresh.make(fresh)
+    elif instance == "type-cycle":
+        # module -> module.__dict__ -> instance -> its heap type -> (ht_module) module.
+        fresh.keep = fresh.make(None)
     ref = weakref.ref(fresh)
     del fresh, spec
     collect()
@@ -228,6 +244,7 @@ def step_module(name, thing):
         "withoutInstance": module_trial(name, None, thing),
         "droppedInstance": module_trial(name, "dropped", thing),
         "instanceCycle": module_trial(name, "cycle", thing),
+        "typeCycle": module_trial(name, "type-cycle", thing),
     }
 
 
