@@ -302,6 +302,33 @@ export const LEAF_OBJECT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * C-API constructors whose result is always an exact int, str, bytes, float, complex or bool: objects that hold
+ * no references, so a member only ever assigned one cannot be part of a reference cycle. (Names only: a
+ * subclass instance can come only from calling the type, never from these.)
+ */
+const ATOMIC_CONSTRUCTORS: readonly RegExp[] = [
+  /^PyLong_From\w+$/, /^PyFloat_From\w+$/, /^PyComplex_From\w+$/, /^PyBytes_From\w+$/, /^PyByteArray_From\w+$/,
+  /^PyUnicode_From\w+$/, /^PyUnicode_Decode\w*$/, /^PyUnicode_InternFromString$/, /^PyUnicode_New$/,
+  /^_PyUnicode_FromASCII$/, /^_PyUnicode_FromId$/, /^PyBool_FromLong$/,
+];
+
+export function isAtomicConstructor(name: string | null): boolean {
+  return name !== null && ATOMIC_CONSTRUCTORS.some((re) => re.test(name));
+}
+
+/** Immortal singletons that hold no references. */
+export const ATOMIC_SINGLETONS: ReadonlySet<string> = new Set(['Py_None', 'Py_True', 'Py_False', 'Py_Ellipsis', 'Py_NotImplemented']);
+
+/** Calls that return their argument with a new reference (`Py_NewRef(Py_None)` is still None). */
+export const NEW_REFERENCE_CALLS: ReadonlySet<string> = new Set(['Py_NewRef', 'Py_XNewRef', '_Py_NewRef', '_Py_XNewRef']);
+
+/**
+ * Any call given a member's address may store an object the analysis cannot trace there
+ * (`PyArg_ParseTuple(args, "O", &self->x)`) — except these, which only release or zero it.
+ */
+export const ADDRESS_RELEASING_CALLS: ReadonlySet<string> = new Set(['PyBuffer_Release', 'memset']);
+
+/**
  * C types of the C API whose definition in the inputs (CPython's headers) must not be read as an extension's:
  * `typedef struct _object PyObject` would otherwise turn every `PyObject *` member into a `struct _object *`.
  */

@@ -2,7 +2,10 @@
 
 import type { Expr } from './facts.js';
 import type { AllocationSite, ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
-import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES, REASSIGNING_CALLS } from './capi.js';
+import {
+  ADDRESS_RELEASING_CALLS, ATOMIC_SINGLETONS, LEAF_OBJECT_TYPES, NEW_REFERENCE_CALLS, PY_OBJECT_TYPES, REASSIGNING_CALLS,
+  isAtomicConstructor,
+} from './capi.js';
 import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
 export interface MemberAnswer {
@@ -77,11 +80,9 @@ export function markedBorrowed(m: StructMember): boolean {
   return /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
 }
 
-const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)$/;
-
 /** A new string, number or bytes object: `PyUnicode_FromString("x")`. */
 function isLeafConstruction(e: Expr): boolean {
-  return e.k === 'call' && LEAF_CONSTRUCTORS.test(calleeName(e.callee) ?? '');
+  return e.k === 'call' && isAtomicConstructor(calleeName(e.callee));
 }
 
 /**
@@ -249,4 +250,83 @@ export function constructionFacts(model: Model, t: ExtensionType, allocations: r
   const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
   for (const e of table?.entries ?? []) if (e.writable && e.objectType) writableFields.add(e.field);
   return { constructors, writableFields };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// what a member can hold
+
+/** One store into `var->path`: the value (null when the analysis cannot see it) and the function it is in. */
+export interface MemberStore {
+  readonly fn: FunctionFact;
+  /** Declared type of `var` (`FooObject`, `PyObject`), or null when `var` is not a parameter or local. */
+  readonly baseType: string | null;
+  readonly value: Expr | null;
+}
+
+export type MemberStores = ReadonlyMap<string, readonly MemberStore[]>;
+
+/**
+ * Every store into `var->path` (`path` as written after the arrow: `a.b`): assignments, Py_SETREF/Py_XSETREF, and
+ * calls given the member's address, whose value the analysis cannot see (`PyArg_ParseTuple(…, &self->x)`).
+ * Stores of NULL are left out: they cannot put an object in the member.
+ */
+export function memberStores(model: Model): MemberStores {
+  const stores = new Map<string, MemberStore[]>();
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      const record = (target: Expr | undefined, value: Expr | null) => {
+        const mm = target ? variableMember(target) : null;
+        if (!mm) return;
+        const v = fn.params.find((x) => x.name === mm.variable) ?? fn.locals.find((x) => x.name === mm.variable);
+        const list = stores.get(mm.path) ?? [];
+        list.push({ fn, baseType: v?.typeName ?? null, value });
+        stores.set(mm.path, list);
+      };
+      for (const a of fn.assignments) if (!isNull(a.value)) record(a.target, a.value);
+      for (const c of fn.calls) {
+        const callee = calleeName(c.callee);
+        if (REASSIGNING_CALLS.has(callee ?? '')) {
+          if (!isNull(c.args[1])) record(c.args[0], c.args[1] ?? null);
+          continue;
+        }
+        if (callee !== null && ADDRESS_RELEASING_CALLS.has(callee)) continue;
+        for (const a of c.args) if (a.k === 'addr') record(a.of, null);
+      }
+    }
+  }
+  return stores;
+}
+
+/**
+ * True when the member can only ever hold objects that reference nothing (a new int, str, bytes or float, None):
+ * every store into it in the analysed code is such an object, there is at least one, and Python code cannot
+ * store into it (no writable PyMemberDef entry). Stores through a variable declared as another struct are
+ * another type's.
+ */
+export function memberHoldsOnlyAtomicObjects(t: ExtensionType, m: StructMember, construction: ConstructionFacts, stores: MemberStores): boolean {
+  if (construction.writableFields.has(m.name)) return false;
+  const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
+  const own = (stores.get(m.name) ?? []).filter((s) => s.baseType === null || structNames.has(s.baseType) || !isStructName(s.baseType));
+  return own.length > 0 && own.every((s) => s.value !== null && isAtomicValue(s.value, s.fn, 0));
+}
+
+/** `PyObject`, `void` …: a pointer that may be the instance; `FooObject`: only a Foo. */
+function isStructName(typeName: string): boolean {
+  return !PY_OBJECT_TYPES.has(typeName) && typeName !== 'void';
+}
+
+/** A new int/str/bytes/float, an immortal singleton, Py_NewRef of one, or a local only ever assigned one. */
+export function isAtomicValue(e: Expr, fn: FunctionFact, depth: number): boolean {
+  if (e.k === 'name' && ATOMIC_SINGLETONS.has(e.name)) return true;
+  if (e.k !== 'call' && e.k !== 'name') return false;
+  if (e.k === 'call') {
+    const callee = calleeName(e.callee);
+    if (isAtomicConstructor(callee)) return true;
+    return callee !== null && NEW_REFERENCE_CALLS.has(callee) && e.args.length === 1 && isAtomicValue(e.args[0], fn, depth);
+  }
+  // `PyObject *s = PyUnicode_FromString(…); if (s == NULL) …; self->name = s;`
+  if (depth >= 3 || fn.params.some((p) => p.name === e.name)) return false;
+  const assigned = fn.assignments.filter((a) => a.target.k === 'name' && a.target.name === e.name && !isNull(a.value));
+  return assigned.length > 0 && assigned.every((a) => isAtomicValue(a.value, fn, depth + 1))
+    && !fn.calls.some((c) => c.args.some((x) => x.k === 'addr' && x.of.k === 'name' && x.of.name === e.name));
 }

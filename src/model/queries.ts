@@ -7,8 +7,9 @@ import {
   trackersByStruct, type Answer, type GcAnswer, type TrackersByStruct, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
-  constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
-  objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
+  constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects,
+  memberHoldsOnlyAtomicObjects, memberStores, memberWrites, objectMembers, type ConstructionFacts, type FieldStores,
+  type MemberAnswer as MemberFacts, type MemberStores, type MemberWrites,
 } from './members.js';
 import { typeResolver } from './link.js';
 import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
@@ -49,6 +50,8 @@ export class Queries {
   private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
   private stores: FieldStores | null = null;
   private writes: MemberWrites | null = null;
+  private stores_: MemberStores | null = null;
+  private readonly atomicMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
 
   constructor(readonly model: Model) {}
 
@@ -88,9 +91,8 @@ export class Queries {
   /** Whether code other than construction and destruction can store into the member. */
   isMutableMember(t: ExtensionType, m: StructMember): boolean {
     return once(inner(this.mutableMembers, t), m, () => {
-      const construction = once(this.constructions, t, () => constructionFacts(this.model, t, this.allocationsOf(t)));
       this.writes ??= memberWrites(this.model);
-      return isMutableMember(t, m, construction, this.writes);
+      return isMutableMember(t, m, this.construction(t), this.writes);
     });
   }
 
@@ -100,6 +102,21 @@ export class Queries {
       for (const a of this.model.allocations) once(this.allocationsByType, a.type, () => []).push(a);
     }
     return this.allocationsByType.get(t) ?? [];
+  }
+
+  /**
+   * Whether every object the code can store in the member is a new int, str, bytes or float (or None): such a
+   * member cannot be part of a cycle.
+   */
+  memberHoldsOnlyAtomicObjects(t: ExtensionType, m: StructMember): boolean {
+    return once(inner(this.atomicMembers, t), m, () => {
+      this.stores_ ??= memberStores(this.model);
+      return memberHoldsOnlyAtomicObjects(t, m, this.construction(t), this.stores_);
+    });
+  }
+
+  private construction(t: ExtensionType): ConstructionFacts {
+    return once(this.constructions, t, () => constructionFacts(this.model, t, this.allocationsOf(t)));
   }
 
   memberCannotHoldObjects(m: StructMember): boolean {

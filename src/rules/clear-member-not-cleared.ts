@@ -29,6 +29,8 @@ export const clearMemberNotCleared = defineRule({
       }
       for (const m of members.members) {
         if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !q.isMutableMember(t, m)) continue;
+        // A member that only ever holds ints, strings and the like closes no cycle for tp_clear to break.
+        if (q.memberHoldsOnlyAtomicObjects(t, m)) continue;
         report('notCleared', { clear: clear.name, type: displayName(t), member: m.name, traverse: traverse.fn.name }, {
           file: t.struct!.file, line: m.line, column: m.column, type: t, function: clear.name, member: m.name,
         });
