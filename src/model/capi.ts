@@ -316,6 +316,14 @@ export function isAtomicConstructor(name: string | null): boolean {
   return name !== null && ATOMIC_CONSTRUCTORS.some((re) => re.test(name));
 }
 
+/**
+ * Constructors of an exact dict, list or set: GC containers with a tp_clear of their own, so the collector breaks
+ * any cycle through one by clearing it, whether or not the object holding it has a tp_clear.
+ */
+export const SELF_CLEARING_CONTAINER_CONSTRUCTORS: ReadonlySet<string> = new Set([
+  'PyDict_New', '_PyDict_NewPresized', 'PyDict_Copy', 'PyList_New', 'PySequence_List', 'PyList_GetSlice', 'PySet_New',
+]);
+
 /** Immortal singletons that hold no references. */
 export const ATOMIC_SINGLETONS: ReadonlySet<string> = new Set(['Py_None', 'Py_True', 'Py_False', 'Py_Ellipsis', 'Py_NotImplemented']);
 

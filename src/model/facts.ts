@@ -181,7 +181,8 @@ export interface MethodTableFact extends Located {
 export interface MemberTableFact extends Located {
   name: string;
   isStatic: boolean;
-  entries: { field: string; writable: boolean; objectType: boolean }[];
+  /** `name` is the attribute name (`"__dictoffset__"`), when written as a string literal. */
+  entries: { name: string | null; field: string; writable: boolean; objectType: boolean }[];
 }
 
 export interface MacroFact {

@@ -4,7 +4,7 @@ import type { Expr } from './facts.js';
 import type { AllocationSite, ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
 import {
   ADDRESS_RELEASING_CALLS, ATOMIC_SINGLETONS, LEAF_OBJECT_TYPES, NEW_REFERENCE_CALLS, PY_OBJECT_TYPES, REASSIGNING_CALLS,
-  isAtomicConstructor,
+  SELF_CLEARING_CONTAINER_CONSTRUCTORS, isAtomicConstructor,
 } from './capi.js';
 import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
@@ -328,5 +328,39 @@ export function isAtomicValue(e: Expr, fn: FunctionFact, depth: number): boolean
   if (depth >= 3 || fn.params.some((p) => p.name === e.name)) return false;
   const assigned = fn.assignments.filter((a) => a.target.k === 'name' && a.target.name === e.name && !isNull(a.value));
   return assigned.length > 0 && assigned.every((a) => isAtomicValue(a.value, fn, depth + 1))
+    && !fn.calls.some((c) => c.args.some((x) => x.k === 'addr' && x.of.k === 'name' && x.of.name === e.name));
+}
+
+/**
+ * The member the instance `__dict__` lives in: `tp_dictoffset = offsetof(FooObject, dict)` of a static type, or the
+ * `__dictoffset__` entry of a heap type's PyMemberDef table.
+ */
+export function dictMember(model: Model, t: ExtensionType): string | null {
+  const offset = t.staticType?.fields.tp_dictoffset ?? t.slots.get('tp_dictoffset')?.expression ?? null;
+  const fromOffset = offset ? offsetofMember(offset) : null;
+  if (fromOffset) return fromOffset;
+  const members = t.slots.get('tp_members');
+  const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
+  return table?.entries.find((e) => e.name === '__dictoffset__')?.field ?? null;
+}
+
+/**
+ * True when the member only ever holds an exact dict, list or set (the instance `__dict__`, which Python code can
+ * only replace with another dict, or a member every store into which is a new container): the collector breaks a
+ * cycle through it by clearing the container, so the holder needs no tp_clear for it.
+ */
+export function memberBreaksOwnCycles(t: ExtensionType, m: StructMember, dict: string | null, construction: ConstructionFacts, stores: MemberStores): boolean {
+  if (construction.writableFields.has(m.name)) return false;
+  const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
+  const own = (stores.get(m.name) ?? []).filter((s) => s.baseType === null || structNames.has(s.baseType) || !isStructName(s.baseType));
+  const containers = own.every((s) => s.value !== null && isContainerValue(s.value, s.fn, 0));
+  return containers && (m.name === dict || own.length > 0);
+}
+
+function isContainerValue(e: Expr, fn: FunctionFact, depth: number): boolean {
+  if (e.k === 'call') return SELF_CLEARING_CONTAINER_CONSTRUCTORS.has(calleeName(e.callee) ?? '');
+  if (e.k !== 'name' || depth >= 3 || fn.params.some((p) => p.name === e.name)) return false;
+  const assigned = fn.assignments.filter((a) => a.target.k === 'name' && a.target.name === e.name && !isNull(a.value));
+  return assigned.length > 0 && assigned.every((a) => isContainerValue(a.value, fn, depth + 1))
     && !fn.calls.some((c) => c.args.some((x) => x.k === 'addr' && x.of.k === 'name' && x.of.name === e.name));
 }

@@ -7,7 +7,7 @@ import {
   trackersByStruct, type Answer, type GcAnswer, type TrackersByStruct, type TrackingAnswer, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
-  constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects,
+  constructionFacts, dictMember, fieldHoldsOnlyLeafObjects, memberBreaksOwnCycles, fieldStores, isMutableMember, memberCannotHoldObjects,
   memberHoldsOnlyAtomicObjects, memberStores, memberWrites, objectMembers, type ConstructionFacts, type FieldStores,
   type MemberAnswer as MemberFacts, type MemberStores, type MemberWrites,
 } from './members.js';
@@ -52,6 +52,7 @@ export class Queries {
   private writes: MemberWrites | null = null;
   private stores_: MemberStores | null = null;
   private readonly atomicMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
+  private readonly selfClearingMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
 
   constructor(readonly model: Model) {}
 
@@ -112,6 +113,17 @@ export class Queries {
     return once(inner(this.atomicMembers, t), m, () => {
       this.stores_ ??= memberStores(this.model);
       return memberHoldsOnlyAtomicObjects(t, m, this.construction(t), this.stores_);
+    });
+  }
+
+  /**
+   * Whether the member only ever holds an exact dict, list or set (the instance `__dict__`, or a member only ever
+   * assigned a new container): the collector breaks a cycle through it by clearing the container itself.
+   */
+  memberBreaksOwnCycles(t: ExtensionType, m: StructMember): boolean {
+    return once(inner(this.selfClearingMembers, t), m, () => {
+      this.stores_ ??= memberStores(this.model);
+      return memberBreaksOwnCycles(t, m, dictMember(this.model, t), this.construction(t), this.stores_);
     });
   }
 

@@ -1,7 +1,7 @@
 // The only place that reads syntax trees: turns one parsed file into plain FileFacts.
 
 import type {
-  AssignmentFact, CallFact, Expr, FileFacts, FunctionFact, GlobalFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
+  AssignmentFact, CallFact, Expr, FileFacts, FunctionFact, GlobalFact, MemberTableFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
   SpecFact, StaticTypeFact, StructFact, StructMember, ValueFact,
 } from '../facts.js';
 import {
@@ -275,8 +275,8 @@ function extractModuleDef(cName: string, list: Node, file: string, where: Positi
 }
 
 /** `{"name", T_OBJECT_EX, offsetof(FooObject, field), READONLY, doc}` entries. */
-function memberEntries(list: Node): { field: string; writable: boolean; objectType: boolean }[] {
-  const out: { field: string; writable: boolean; objectType: boolean }[] = [];
+function memberEntries(list: Node): MemberTableFact['entries'] {
+  const out: MemberTableFact['entries'] = [];
   for (const entry of namedNonComment(list)) {
     if (entry.type !== 'initializer_list') continue;
     const text = stripWhitespace(entry.text);
@@ -284,7 +284,10 @@ function memberEntries(list: Node): { field: string; writable: boolean; objectTy
     if (!field) continue;
     const parts = namedNonComment(entry).map((p) => stripWhitespace(p.text));
     const flags = parts[3] ?? '0';
+    const first = namedNonComment(entry)[0];
+    const named = first ? lower(first) : null;
     out.push({
+      name: named?.k === 'literal' && typeof named.value === 'string' ? named.value : null,
       field,
       writable: !/READONLY|READ_ONLY/.test(flags),
       objectType: /OBJECT/.test(parts[1] ?? ''),
