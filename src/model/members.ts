@@ -102,9 +102,15 @@ function fields(steps: Step[]): string {
   return steps.flatMap((s) => (s.k === 'index' ? [] : [s.field])).join('.');
 }
 
-/** `var->a.b…` → var and `a.b` (the dotted run right after the first arrow); null for anything else. */
+/**
+ * `var->a.b…` → var and `a.b` (the dotted run right after the first arrow); a cast macro's result counts as its
+ * argument (`FooObject_CAST(op)->a` → op); null for anything else.
+ */
 function variableMember(target: Expr): { variable: string; path: string } | null {
-  const { root, steps } = memberChain(target);
+  const chain = memberChain(target);
+  const { steps } = chain;
+  let root = chain.root;
+  if (root.k === 'call' && root.callee.k === 'name' && root.args.length === 1 && root.args[0].k === 'name') root = root.args[0];
   if (root.k !== 'name' || steps[0]?.k !== 'arrow') return null;
   let end = 1;
   while (end < steps.length && steps[end].k === 'dot') end++;
@@ -164,7 +170,7 @@ function allocates(call: { callee: Expr }): boolean {
  * once at construction cannot close a new cycle later, so it does not need tp_clear to break one.
  */
 export function isMutableMember(t: ExtensionType, m: StructMember, construction: ConstructionFacts, writes: MemberWrites): boolean {
-  const { constructors, writableFields } = construction;
+  const { constructors, writableFields, accessors } = construction;
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
   // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
@@ -172,16 +178,13 @@ export function isMutableMember(t: ExtensionType, m: StructMember, construction:
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some(allocates)
     && fn.locals.some((l) => structNames.has(l.typeName));
-  for (const w of writes.get(m.name) ?? []) {
-    if (!structNames.has(w.baseType) || constructors.has(w.fn.name) || allocatesThisLayout(w.fn)) continue;
-    return true;
-  }
-  if (top !== m.name) {
-    for (const w of writes.get(top) ?? []) {
-      if (structNames.has(w.baseType) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn)) return true;
-    }
-  }
-  return false;
+  // Through a variable of this layout, or through `PyObject *self` in one of the type's own setters, methods and
+  // slot functions (`((FooObject *)op)->x = v`, `FooObject_CAST(op)->x = v`).
+  const isThisType = (w: MemberWrites extends ReadonlyMap<string, readonly (infer W)[]> ? W : never) =>
+    structNames.has(w.baseType) || (accessors.has(w.fn.name) && !isStructName(w.baseType));
+  const changes = (w: Parameters<typeof isThisType>[0]) => isThisType(w) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn);
+  if ((writes.get(m.name) ?? []).some(changes)) return true;
+  return top !== m.name && (writes.get(top) ?? []).some(changes);
 }
 
 export type MemberWrites = ReadonlyMap<string, readonly { readonly fn: FunctionFact; readonly baseType: string }[]>;
@@ -202,7 +205,12 @@ export function memberWrites(model: Model): MemberWrites {
       };
       // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
       for (const a of fn.assignments) if (!isNull(a.value)) record(a.target);
-      for (const c of fn.calls) if (REASSIGNING_CALLS.has(calleeName(c.callee) ?? '')) record(c.args[0]);
+      for (const c of fn.calls) {
+        const callee = calleeName(c.callee);
+        if (REASSIGNING_CALLS.has(callee ?? '')) record(c.args[0]);
+        // A call given the member's address can store into it (`PyArg_ParseTuple(args, "O", &self->x)`).
+        else if (!ADDRESS_RELEASING_CALLS.has(callee ?? '')) for (const a of c.args) if (a.k === 'addr') record(a.of);
+      }
     }
   }
   return writes;
@@ -211,6 +219,8 @@ export function memberWrites(model: Model): MemberWrites {
 export interface ConstructionFacts {
   readonly constructors: ReadonlySet<string>;
   readonly writableFields: ReadonlySet<string>;
+  /** The type's own functions that get the instance as `self`: slot functions, methods, getters and setters. */
+  readonly accessors: ReadonlySet<string>;
 }
 
 /**
@@ -249,7 +259,27 @@ export function constructionFacts(model: Model, t: ExtensionType, allocations: r
   const members = t.slots.get('tp_members');
   const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
   for (const e of table?.entries ?? []) if (e.writable && e.objectType) writableFields.add(e.field);
-  return { constructors, writableFields };
+  return { constructors, writableFields, accessors: accessorFunctions(model, t) };
+}
+
+/** Functions of the type's slots (but not tables), of its tp_methods table and of its tp_getset table. */
+function accessorFunctions(model: Model, t: ExtensionType): Set<string> {
+  const out = new Set<string>();
+  const methodTables = new Set<string>();
+  for (const [slot, v] of t.slots) {
+    if (!v.function) continue;
+    if (slot === 'tp_methods') methodTables.add(v.function);
+    else if (slot === 'tp_getset') {
+      for (const e of model.symbols.getsetTable(v.function, v.file)?.entries ?? []) {
+        for (const fn of [e.getter, e.setter]) if (fn) out.add(fn);
+      }
+    } else if (slot !== 'tp_members') out.add(v.function);
+  }
+  // Method tables have no linkage in the facts: by name, as the method table of this type.
+  for (const f of model.files) {
+    for (const mt of f.methodTables) if (methodTables.has(mt.name)) for (const fn of mt.functions) out.add(fn);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
