@@ -80,6 +80,7 @@ const FIXTURES: ProtocolFixture[] = [
   { file: 'member_not_visited.c', defect: 'traverse-member-not-visited', minMinor: 9 },
   { file: 'type_visit_skipped.c', defect: 'traverse-type-not-visited', minMinor: 9 },
   { file: 'no_tp_clear.c', defect: 'clear-missing', minMinor: 9 },
+  { file: 'setter_no_clear.c', defect: 'clear-missing', minMinor: 9 },
   { file: 'dealloc_clears_first.c', defect: 'dealloc-not-untracked', minMinor: 9 },
   { file: 'state_not_traversed.c', defect: 'module-state-not-traversed', minMinor: 9 },
   { file: 'state_not_cleared.c', defect: 'module-state-not-cleared', minMinor: 9 },
