@@ -337,6 +337,15 @@ export const NEW_REFERENCE_CALLS: ReadonlySet<string> = new Set(['Py_NewRef', 'P
 export const ADDRESS_RELEASING_CALLS: ReadonlySet<string> = new Set(['PyBuffer_Release', 'memset']);
 
 /**
+ * C-API structs that hold a strong reference in one of their fields: a `Py_buffer` member owns its exporter
+ * through `.obj` (PyObject_GetBuffer and PyBuffer_FillInfo take a reference, PyBuffer_Release drops it).
+ */
+export const OBJECT_HOLDING_API_STRUCTS: Readonly<Record<string, readonly string[]>> = { Py_buffer: ['obj'] };
+
+/** Calls that release what a `Py_buffer` holds, given its address. */
+export const BUFFER_RELEASE_CALLS: ReadonlySet<string> = new Set(['PyBuffer_Release']);
+
+/**
  * C types of the C API whose definition in the inputs (CPython's headers) must not be read as an extension's:
  * `typedef struct _object PyObject` would otherwise turn every `PyObject *` member into a `struct _object *`.
  */

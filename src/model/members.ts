@@ -4,7 +4,7 @@ import type { Expr } from './facts.js';
 import type { AllocationSite, ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
 import {
   ADDRESS_RELEASING_CALLS, ATOMIC_SINGLETONS, LEAF_OBJECT_TYPES, NEW_REFERENCE_CALLS, PY_OBJECT_TYPES, REASSIGNING_CALLS,
-  SELF_CLEARING_CONTAINER_CONSTRUCTORS, isAtomicConstructor,
+  OBJECT_HOLDING_API_STRUCTS, SELF_CLEARING_CONTAINER_CONSTRUCTORS, isAtomicConstructor,
 } from './capi.js';
 import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
@@ -27,7 +27,27 @@ export function objectMembers(model: Model, t: ExtensionType): MemberAnswer {
 }
 
 export function structObjectMembers(model: Model, s: StructFact): StructMember[] {
-  return s.members.slice(1).filter((m) => isObjectMember(model, m, s.file));
+  return s.members.slice(1).flatMap((m) => (isObjectMember(model, m, s.file) ? [m] : heldThroughApiStruct(model, m, s.file)));
+}
+
+/** `Py_buffer view;` → the member `view.obj` (a `PyObject *`): the reference the buffer holds to its exporter. */
+export function heldThroughApiStruct(model: Model, m: StructMember, file: string): StructMember[] {
+  const base = model.symbols.resolveTypedef(m.typeName, file);
+  const fields = Object.hasOwn(OBJECT_HOLDING_API_STRUCTS, base.name) ? OBJECT_HOLDING_API_STRUCTS[base.name] : null;
+  if (!fields || m.isFunctionPointer || m.pointerDepth + base.pointerDepth !== 0) return [];
+  // The declared type stays `Py_buffer`: what holds the reference is the struct.
+  return fields.map((f) => ({ ...m, name: `${m.name}.${f}` }));
+}
+
+/** The member `view.obj` of a `Py_buffer view;` of a struct in `file`: the buffer's exporter. */
+export function isHeldThroughApiStruct(model: Model, m: StructMember, file: string): boolean {
+  const base = model.symbols.resolveTypedef(m.typeName, file);
+  return Object.hasOwn(OBJECT_HOLDING_API_STRUCTS, base.name) && m.pointerDepth + base.pointerDepth === 0;
+}
+
+/** Members of a C-API struct type holding an object (`Py_buffer view;`), by member name. */
+export function bufferMembers(model: Model, s: StructFact): StructMember[] {
+  return s.members.slice(1).filter((m) => heldThroughApiStruct(model, m, s.file).length > 0);
 }
 
 export function isObjectMember(model: Model, m: StructMember, file: string): boolean {

@@ -9,7 +9,7 @@ import {
 import {
   constructionFacts, dictMember, fieldHoldsOnlyLeafObjects, memberBreaksOwnCycles, fieldStores, isMutableMember, memberCannotHoldObjects,
   memberHoldsOnlyAtomicObjects, memberStores, memberWrites, objectMembers, type ConstructionFacts, type FieldStores,
-  type MemberAnswer as MemberFacts, type MemberStores, type MemberWrites,
+  type MemberAnswer as MemberFacts, type MemberStore, type MemberStores, type MemberWrites,
 } from './members.js';
 import { typeResolver } from './link.js';
 import { moduleFunction, moduleStateFields, staticObjectGlobals } from './modules.js';
@@ -125,6 +125,12 @@ export class Queries {
       this.stores_ ??= memberStores(this.model);
       return memberBreaksOwnCycles(t, m, dictMember(this.model, t), this.construction(t), this.stores_);
     });
+  }
+
+  /** Every non-NULL store into `<var>->path` in the analysed code (a call given the member's address included). */
+  storesInto(path: string): readonly MemberStore[] {
+    this.stores_ ??= memberStores(this.model);
+    return this.stores_.get(path) ?? [];
   }
 
   private construction(t: ExtensionType): ConstructionFacts {
