@@ -28,6 +28,12 @@ with one object member, the read/write attribute `payload`, and a factory
   dict-cycle    o.x = o through the instance __dict__ (types with one only):
                 Thing instances left over after gc.collect(), and whether
                 traverse shows the way back to o (o, or a dict holding o)
+  buffer-cycle  (a Thing that exports a buffer, and takes a view of a payload
+                that does) o1 = make(None), o2 = make(o1), o1.payload = o2;
+                how often o1 is in gc.get_referents(o2) (payload, view.obj),
+                and how many Thing instances are left after gc.collect()
+  buffer-release b = bytearray(); o = make(b); del o: does b's refcount
+                come back, and can b be resized again (no export left)?
   module        a fresh module object (module_from_spec + exec_module),
                 four times: without instances, after one instance was made
                 and dropped, with an instance in a cycle through it
@@ -199,6 +205,42 @@ def step_dict_cycle(mod, thing):
     }
 
 
+def step_buffer_cycle(mod, thing):
+    try:
+        memoryview(mod.make(None)).release()
+    except TypeError:
+        return {"applicable": False}
+    collect()
+    baseline = count_instances(thing)
+    first = mod.make(None)
+    second = mod.make(first)  # second.payload is first, and second holds a view of first
+    first.payload = second
+    exporter_visits = sum(1 for r in gc.get_referents(second) if r is first)
+    del first, second
+    collected = collect()
+    return {
+        "applicable": True,
+        "exporterVisits": exporter_visits,
+        "collected": collected,
+        "instancesLeft": count_instances(thing) - baseline,
+        "garbage": len(gc.garbage),
+    }
+
+
+def step_buffer_release(mod):
+    exporter = bytearray(b"abc")
+    before = sys.getrefcount(exporter)
+    inst = mod.make(exporter)
+    del inst
+    after = sys.getrefcount(exporter)
+    try:
+        exporter.append(0)
+        resizable = True
+    except BufferError:
+        resizable = False
+    return {"refcountBefore": before, "refcountAfter": after, "resizable": resizable}
+
+
 def module_trial(name, instance, exclude_type):
     """instance: None (no instance), "dropped" (one made and dropped again, by refcount, while the module
     lives), "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected) or
@@ -292,6 +334,10 @@ def main():
                 emit(step, **step_self_cycle(mod, thing))
             elif step == "dict-cycle":
                 emit(step, **step_dict_cycle(mod, thing))
+            elif step == "buffer-cycle":
+                emit(step, **step_buffer_cycle(mod, thing))
+            elif step == "buffer-release":
+                emit(step, **step_buffer_release(mod))
             elif step == "module":
                 emit(step, **step_module(name, thing))
             elif step == "del-collect":
