@@ -317,6 +317,50 @@ export const LEAF_OBJECT_TYPES: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * C-API constructors whose result is always an exact int, str, bytes, float, complex or bool: objects that hold
+ * no references, so a member only ever assigned one cannot be part of a reference cycle. (Names only: a
+ * subclass instance can come only from calling the type, never from these.)
+ */
+const ATOMIC_CONSTRUCTORS: readonly RegExp[] = [
+  /^PyLong_From\w+$/, /^PyFloat_From\w+$/, /^PyComplex_From\w+$/, /^PyBytes_From\w+$/, /^PyByteArray_From\w+$/,
+  /^PyUnicode_From\w+$/, /^PyUnicode_Decode\w*$/, /^PyUnicode_InternFromString$/, /^PyUnicode_New$/,
+  /^_PyUnicode_FromASCII$/, /^_PyUnicode_FromId$/, /^PyBool_FromLong$/,
+];
+
+export function isAtomicConstructor(name: string | null): boolean {
+  return name !== null && ATOMIC_CONSTRUCTORS.some((re) => re.test(name));
+}
+
+/**
+ * Constructors of an exact dict, list or set: GC containers with a tp_clear of their own, so the collector breaks
+ * any cycle through one by clearing it, whether or not the object holding it has a tp_clear.
+ */
+export const SELF_CLEARING_CONTAINER_CONSTRUCTORS: ReadonlySet<string> = new Set([
+  'PyDict_New', '_PyDict_NewPresized', 'PyDict_Copy', 'PyList_New', 'PySequence_List', 'PyList_GetSlice', 'PySet_New',
+]);
+
+/** Immortal singletons that hold no references. */
+export const ATOMIC_SINGLETONS: ReadonlySet<string> = new Set(['Py_None', 'Py_True', 'Py_False', 'Py_Ellipsis', 'Py_NotImplemented']);
+
+/** Calls that return their argument with a new reference (`Py_NewRef(Py_None)` is still None). */
+export const NEW_REFERENCE_CALLS: ReadonlySet<string> = new Set(['Py_NewRef', 'Py_XNewRef', '_Py_NewRef', '_Py_XNewRef']);
+
+/**
+ * Any call given a member's address may store an object the analysis cannot trace there
+ * (`PyArg_ParseTuple(args, "O", &self->x)`) — except these, which only release or zero it.
+ */
+export const ADDRESS_RELEASING_CALLS: ReadonlySet<string> = new Set(['PyBuffer_Release', 'memset']);
+
+/**
+ * C-API structs that hold a strong reference in one of their fields: a `Py_buffer` member owns its exporter
+ * through `.obj` (PyObject_GetBuffer and PyBuffer_FillInfo take a reference, PyBuffer_Release drops it).
+ */
+export const OBJECT_HOLDING_API_STRUCTS: Readonly<Record<string, readonly string[]>> = { Py_buffer: ['obj'] };
+
+/** Calls that release what a `Py_buffer` holds, given its address. */
+export const BUFFER_RELEASE_CALLS: ReadonlySet<string> = new Set(['PyBuffer_Release']);
+
+/**
  * C types of the C API whose definition in the inputs (CPython's headers) must not be read as an extension's:
  * `typedef struct _object PyObject` would otherwise turn every `PyObject *` member into a `struct _object *`.
  */

@@ -177,11 +177,19 @@ export interface MethodTableFact extends Located {
   functions: string[];
 }
 
+/** A PyGetSetDef table: the attributes whose getter and setter functions the type exposes to Python code. */
+export interface GetSetTableFact extends Located {
+  name: string;
+  isStatic: boolean;
+  entries: { name: string | null; getter: string | null; setter: string | null }[];
+}
+
 /** A PyMemberDef table: which struct fields Python code can read or write as attributes. */
 export interface MemberTableFact extends Located {
   name: string;
   isStatic: boolean;
-  entries: { field: string; writable: boolean; objectType: boolean }[];
+  /** `name` is the attribute name (`"__dictoffset__"`), when written as a string literal. */
+  entries: { name: string | null; field: string; writable: boolean; objectType: boolean }[];
 }
 
 export interface MacroFact {
@@ -216,6 +224,7 @@ export interface FileFacts {
   globals: GlobalFact[];
   methodTables: MethodTableFact[];
   memberTables: MemberTableFact[];
+  getsetTables: GetSetTableFact[];
   macros: MacroFact[];
   /** `Foo_Type.tp_flags = …` / `Foo_Type.tp_new = …` assignments at run time. */
   staticFieldAssignments: { typeName: string; field: string; value: Expr; line: number; column: number }[];

@@ -3,7 +3,7 @@
 import type { AllocationSite, BaseRef, ExtensionType, FunctionFact, Model } from './model.js';
 import type { Expr } from './facts.js';
 import { TRACKING_CALLS, TYPE_VISITING_TRAVERSES } from './capi.js';
-import { ExprSet, calleeName, containsGetSlot, isArrowSlot, isName, leadingName, render, typeOfObject } from './expr.js';
+import { ExprSet, calleeName, containsGetSlot, isArrowSlot, isName, isZero, leadingName, render, typeOfObject } from './expr.js';
 import { callsInMacroBody } from './macros.js';
 
 export type Answer = 'yes' | 'no' | 'unknown';
@@ -136,6 +136,35 @@ export function findFunction(model: Model, name: string, nearFile: string): Func
 export interface VisitAnswer {
   answer: Answer;
   reason: string;
+  /**
+   * With a `yes`: the `return 0` statements taken before the visit (in the traverse or in the helper it reaches the
+   * visit through), on whose paths the type is never visited.
+   */
+  escapes?: EarlyReturn[];
+}
+
+/** A `return 0;` a traverse takes before visiting the type. */
+export interface EarlyReturn {
+  /** The function the return is in (the traverse itself, or a helper that does the visit). */
+  function: string;
+  file: string;
+  line: number;
+  /** The condition the return sits under, if any. */
+  guard: Expr | null;
+}
+
+/**
+ * The `return 0;` statements of `fn` before its call number `callIndex`: a nonzero result (`if (err) return err;`,
+ * what Py_VISIT does inside) stops the traversal on an error and is no escape.
+ */
+function returnsBefore(fn: FunctionFact, callIndex: number): EarlyReturn[] {
+  return fn.returnSites
+    .filter((r) => r.afterCalls <= callIndex && isZero(r.value))
+    .map((r) => ({ function: fn.name, file: fn.file, line: r.line, guard: r.guard }));
+}
+
+function visitAt(fn: FunctionFact, callIndex: number, reason: string, inner: EarlyReturn[] = []): VisitAnswer {
+  return { answer: 'yes', reason, escapes: [...returnsBefore(fn, callIndex), ...inner] };
 }
 
 /**
@@ -148,17 +177,17 @@ export function traverseVisitsType(model: Model, fn: FunctionFact, owner: Extens
   seen.add(fn.name);
   const visitParam = fn.params.find((p) => p.typeName === 'visitproc')?.name ?? fn.params[1]?.name ?? 'visit';
   let unknown: string | null = null;
-  for (const call of fn.calls) {
+  for (const [i, call] of fn.calls.entries()) {
     const callee = calleeName(call.callee);
-    if (callee === 'Py_VISIT' && denotesTypeOfObject(call.args[0], fn)) return { answer: 'yes', reason: `Py_VISIT(${render(call.args[0])})` };
-    if (callee === visitParam && denotesTypeOfObject(call.args[0], fn)) return { answer: 'yes', reason: `${visitParam}(${render(call.args[0])}, …)` };
-    if (callee !== null && TYPE_VISITING_TRAVERSES.has(callee)) return { answer: 'yes', reason: callee };
+    if (callee === 'Py_VISIT' && denotesTypeOfObject(call.args[0], fn)) return visitAt(fn, i, `Py_VISIT(${render(call.args[0])})`);
+    if (callee === visitParam && denotesTypeOfObject(call.args[0], fn)) return visitAt(fn, i, `${visitParam}(${render(call.args[0])}, …)`);
+    if (callee !== null && TYPE_VISITING_TRAVERSES.has(callee)) return visitAt(fn, i, callee);
     if (!call.args.some((a) => isName(a, visitParam))) {
-      if (callee !== null && macroVisitsType(model, callee, fn.file) === 'yes') return { answer: 'yes', reason: `macro ${callee}` };
+      if (callee !== null && macroVisitsType(model, callee, fn.file) === 'yes') return visitAt(fn, i, `macro ${callee}`);
       continue;
     }
     const delegated = delegationVisitsType(model, call.callee, fn, owner, depth, seen);
-    if (delegated.answer === 'yes') return delegated;
+    if (delegated.answer === 'yes') return visitAt(fn, i, delegated.reason, delegated.escapes);
     if (delegated.answer === 'unknown') unknown ??= delegated.reason;
   }
   if (unknown) return { answer: 'unknown', reason: unknown };

@@ -88,6 +88,9 @@ class FactIndex {
       for (const c of f.typeCreations) this.creations.push(c);
       for (const m of f.macros) if (mayCreateTypes(m)) this.hasCreatingMacros = true;
       for (const table of f.methodTables) for (const fn of table.functions) this.exposed.add(fn);
+      for (const table of f.getsetTables ?? []) {
+        for (const e of table.entries) for (const fn of [e.getter, e.setter]) if (fn) this.exposed.add(fn);
+      }
       for (const a of f.slotArrays) for (const s of a.slots) if (s.value.k === 'name') this.exposed.add(s.value.name);
       for (const st of f.staticTypes) for (const v of Object.values(st.fields)) if (v.k === 'name') this.exposed.add(v.name);
       for (const d of f.moduleDefs) for (const v of Object.values(d.fields)) if (v.k === 'name') this.exposed.add(v.name);

@@ -2,7 +2,10 @@
 
 import type { Expr } from './facts.js';
 import type { AllocationSite, ExtensionType, FunctionFact, Model, StructFact, StructMember } from './model.js';
-import { LEAF_OBJECT_TYPES, PY_OBJECT_TYPES, REASSIGNING_CALLS } from './capi.js';
+import {
+  ADDRESS_RELEASING_CALLS, ATOMIC_SINGLETONS, LEAF_OBJECT_TYPES, NEW_REFERENCE_CALLS, PY_OBJECT_TYPES, REASSIGNING_CALLS,
+  OBJECT_HOLDING_API_STRUCTS, SELF_CLEARING_CONTAINER_CONSTRUCTORS, isAtomicConstructor,
+} from './capi.js';
 import { calleeName, isArrowSlot, isNull, isZero, memberChain, nameOf, type Step } from './expr.js';
 
 export interface MemberAnswer {
@@ -24,7 +27,27 @@ export function objectMembers(model: Model, t: ExtensionType): MemberAnswer {
 }
 
 export function structObjectMembers(model: Model, s: StructFact): StructMember[] {
-  return s.members.slice(1).filter((m) => isObjectMember(model, m, s.file));
+  return s.members.slice(1).flatMap((m) => (isObjectMember(model, m, s.file) ? [m] : heldThroughApiStruct(model, m, s.file)));
+}
+
+/** `Py_buffer view;` → the member `view.obj` (a `PyObject *`): the reference the buffer holds to its exporter. */
+export function heldThroughApiStruct(model: Model, m: StructMember, file: string): StructMember[] {
+  const base = model.symbols.resolveTypedef(m.typeName, file);
+  const fields = Object.hasOwn(OBJECT_HOLDING_API_STRUCTS, base.name) ? OBJECT_HOLDING_API_STRUCTS[base.name] : null;
+  if (!fields || m.isFunctionPointer || m.pointerDepth + base.pointerDepth !== 0) return [];
+  // The declared type stays `Py_buffer`: what holds the reference is the struct.
+  return fields.map((f) => ({ ...m, name: `${m.name}.${f}` }));
+}
+
+/** The member `view.obj` of a `Py_buffer view;` of a struct in `file`: the buffer's exporter. */
+export function isHeldThroughApiStruct(model: Model, m: StructMember, file: string): boolean {
+  const base = model.symbols.resolveTypedef(m.typeName, file);
+  return Object.hasOwn(OBJECT_HOLDING_API_STRUCTS, base.name) && m.pointerDepth + base.pointerDepth === 0;
+}
+
+/** Members of a C-API struct type holding an object (`Py_buffer view;`), by member name. */
+export function bufferMembers(model: Model, s: StructFact): StructMember[] {
+  return s.members.slice(1).filter((m) => heldThroughApiStruct(model, m, s.file).length > 0);
 }
 
 export function isObjectMember(model: Model, m: StructMember, file: string): boolean {
@@ -77,11 +100,9 @@ export function markedBorrowed(m: StructMember): boolean {
   return /\bborrowed\b/i.test(m.comment) && !/\bnot\s+borrowed\b/i.test(m.comment);
 }
 
-const LEAF_CONSTRUCTORS = /^(PyUnicode_InternFromString|PyUnicode_FromString|PyUnicode_FromStringAndSize|PyUnicode_FromFormat|PyUnicode_DecodeASCII|PyUnicode_DecodeLatin1|PyUnicode_New|_PyUnicode_FromId|_PyUnicode_FromASCII|PyLong_From\w+|PyFloat_From\w+|PyBytes_From\w+|PyBool_FromLong)$/;
-
 /** A new string, number or bytes object: `PyUnicode_FromString("x")`. */
 function isLeafConstruction(e: Expr): boolean {
-  return e.k === 'call' && LEAF_CONSTRUCTORS.test(calleeName(e.callee) ?? '');
+  return e.k === 'call' && isAtomicConstructor(calleeName(e.callee));
 }
 
 /**
@@ -101,9 +122,15 @@ function fields(steps: Step[]): string {
   return steps.flatMap((s) => (s.k === 'index' ? [] : [s.field])).join('.');
 }
 
-/** `var->a.b…` → var and `a.b` (the dotted run right after the first arrow); null for anything else. */
+/**
+ * `var->a.b…` → var and `a.b` (the dotted run right after the first arrow); a cast macro's result counts as its
+ * argument (`FooObject_CAST(op)->a` → op); null for anything else.
+ */
 function variableMember(target: Expr): { variable: string; path: string } | null {
-  const { root, steps } = memberChain(target);
+  const chain = memberChain(target);
+  const { steps } = chain;
+  let root = chain.root;
+  if (root.k === 'call' && root.callee.k === 'name' && root.args.length === 1 && root.args[0].k === 'name') root = root.args[0];
   if (root.k !== 'name' || steps[0]?.k !== 'arrow') return null;
   let end = 1;
   while (end < steps.length && steps[end].k === 'dot') end++;
@@ -163,7 +190,7 @@ function allocates(call: { callee: Expr }): boolean {
  * once at construction cannot close a new cycle later, so it does not need tp_clear to break one.
  */
 export function isMutableMember(t: ExtensionType, m: StructMember, construction: ConstructionFacts, writes: MemberWrites): boolean {
-  const { constructors, writableFields } = construction;
+  const { constructors, writableFields, accessors } = construction;
   const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
   const top = m.name.split('.')[0];
   // Exposed as a writable attribute (PyMemberDef without READONLY): Python code can store anything there.
@@ -171,16 +198,13 @@ export function isMutableMember(t: ExtensionType, m: StructMember, construction:
   // A function that allocates an instance of this layout itself (`PyObject_GC_New(FooObject, type)`) builds it.
   const allocatesThisLayout = (fn: FunctionFact) => fn.calls.some(allocates)
     && fn.locals.some((l) => structNames.has(l.typeName));
-  for (const w of writes.get(m.name) ?? []) {
-    if (!structNames.has(w.baseType) || constructors.has(w.fn.name) || allocatesThisLayout(w.fn)) continue;
-    return true;
-  }
-  if (top !== m.name) {
-    for (const w of writes.get(top) ?? []) {
-      if (structNames.has(w.baseType) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn)) return true;
-    }
-  }
-  return false;
+  // Through a variable of this layout, or through `PyObject *self` in one of the type's own setters, methods and
+  // slot functions (`((FooObject *)op)->x = v`, `FooObject_CAST(op)->x = v`).
+  const isThisType = (w: MemberWrites extends ReadonlyMap<string, readonly (infer W)[]> ? W : never) =>
+    structNames.has(w.baseType) || (accessors.has(w.fn.name) && !isStructName(w.baseType));
+  const changes = (w: Parameters<typeof isThisType>[0]) => isThisType(w) && !constructors.has(w.fn.name) && !allocatesThisLayout(w.fn);
+  if ((writes.get(m.name) ?? []).some(changes)) return true;
+  return top !== m.name && (writes.get(top) ?? []).some(changes);
 }
 
 export type MemberWrites = ReadonlyMap<string, readonly { readonly fn: FunctionFact; readonly baseType: string }[]>;
@@ -201,7 +225,12 @@ export function memberWrites(model: Model): MemberWrites {
       };
       // Storing NULL (an exhausted iterator dropping its sequence) cannot close a cycle.
       for (const a of fn.assignments) if (!isNull(a.value)) record(a.target);
-      for (const c of fn.calls) if (REASSIGNING_CALLS.has(calleeName(c.callee) ?? '')) record(c.args[0]);
+      for (const c of fn.calls) {
+        const callee = calleeName(c.callee);
+        if (REASSIGNING_CALLS.has(callee ?? '')) record(c.args[0]);
+        // A call given the member's address can store into it (`PyArg_ParseTuple(args, "O", &self->x)`).
+        else if (!ADDRESS_RELEASING_CALLS.has(callee ?? '')) for (const a of c.args) if (a.k === 'addr') record(a.of);
+      }
     }
   }
   return writes;
@@ -210,6 +239,8 @@ export function memberWrites(model: Model): MemberWrites {
 export interface ConstructionFacts {
   readonly constructors: ReadonlySet<string>;
   readonly writableFields: ReadonlySet<string>;
+  /** The type's own functions that get the instance as `self`: slot functions, methods, getters and setters. */
+  readonly accessors: ReadonlySet<string>;
 }
 
 /**
@@ -248,5 +279,138 @@ export function constructionFacts(model: Model, t: ExtensionType, allocations: r
   const members = t.slots.get('tp_members');
   const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
   for (const e of table?.entries ?? []) if (e.writable && e.objectType) writableFields.add(e.field);
-  return { constructors, writableFields };
+  return { constructors, writableFields, accessors: accessorFunctions(model, t) };
+}
+
+/** Functions of the type's slots (but not tables), of its tp_methods table and of its tp_getset table. */
+function accessorFunctions(model: Model, t: ExtensionType): Set<string> {
+  const out = new Set<string>();
+  const methodTables = new Set<string>();
+  for (const [slot, v] of t.slots) {
+    if (!v.function) continue;
+    if (slot === 'tp_methods') methodTables.add(v.function);
+    else if (slot === 'tp_getset') {
+      for (const e of model.symbols.getsetTable(v.function, v.file)?.entries ?? []) {
+        for (const fn of [e.getter, e.setter]) if (fn) out.add(fn);
+      }
+    } else if (slot !== 'tp_members') out.add(v.function);
+  }
+  // Method tables have no linkage in the facts: by name, as the method table of this type.
+  for (const f of model.files) {
+    for (const mt of f.methodTables) if (methodTables.has(mt.name)) for (const fn of mt.functions) out.add(fn);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// what a member can hold
+
+/** One store into `var->path`: the value (null when the analysis cannot see it) and the function it is in. */
+export interface MemberStore {
+  readonly fn: FunctionFact;
+  /** Declared type of `var` (`FooObject`, `PyObject`), or null when `var` is not a parameter or local. */
+  readonly baseType: string | null;
+  readonly value: Expr | null;
+}
+
+export type MemberStores = ReadonlyMap<string, readonly MemberStore[]>;
+
+/**
+ * Every store into `var->path` (`path` as written after the arrow: `a.b`): assignments, Py_SETREF/Py_XSETREF, and
+ * calls given the member's address, whose value the analysis cannot see (`PyArg_ParseTuple(…, &self->x)`).
+ * Stores of NULL are left out: they cannot put an object in the member.
+ */
+export function memberStores(model: Model): MemberStores {
+  const stores = new Map<string, MemberStore[]>();
+  for (const fns of model.functions.values()) {
+    for (const fn of fns) {
+      const record = (target: Expr | undefined, value: Expr | null) => {
+        const mm = target ? variableMember(target) : null;
+        if (!mm) return;
+        const v = fn.params.find((x) => x.name === mm.variable) ?? fn.locals.find((x) => x.name === mm.variable);
+        const list = stores.get(mm.path) ?? [];
+        list.push({ fn, baseType: v?.typeName ?? null, value });
+        stores.set(mm.path, list);
+      };
+      for (const a of fn.assignments) if (!isNull(a.value)) record(a.target, a.value);
+      for (const c of fn.calls) {
+        const callee = calleeName(c.callee);
+        if (REASSIGNING_CALLS.has(callee ?? '')) {
+          if (!isNull(c.args[1])) record(c.args[0], c.args[1] ?? null);
+          continue;
+        }
+        if (callee !== null && ADDRESS_RELEASING_CALLS.has(callee)) continue;
+        for (const a of c.args) if (a.k === 'addr') record(a.of, null);
+      }
+    }
+  }
+  return stores;
+}
+
+/**
+ * True when the member can only ever hold objects that reference nothing (a new int, str, bytes or float, None):
+ * every store into it in the analysed code is such an object, there is at least one, and Python code cannot
+ * store into it (no writable PyMemberDef entry). Stores through a variable declared as another struct are
+ * another type's.
+ */
+export function memberHoldsOnlyAtomicObjects(t: ExtensionType, m: StructMember, construction: ConstructionFacts, stores: MemberStores): boolean {
+  if (construction.writableFields.has(m.name)) return false;
+  const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
+  const own = (stores.get(m.name) ?? []).filter((s) => s.baseType === null || structNames.has(s.baseType) || !isStructName(s.baseType));
+  return own.length > 0 && own.every((s) => s.value !== null && isAtomicValue(s.value, s.fn, 0));
+}
+
+/** `PyObject`, `void` …: a pointer that may be the instance; `FooObject`: only a Foo. */
+function isStructName(typeName: string): boolean {
+  return !PY_OBJECT_TYPES.has(typeName) && typeName !== 'void';
+}
+
+/** A new int/str/bytes/float, an immortal singleton, Py_NewRef of one, or a local only ever assigned one. */
+export function isAtomicValue(e: Expr, fn: FunctionFact, depth: number): boolean {
+  if (e.k === 'name' && ATOMIC_SINGLETONS.has(e.name)) return true;
+  if (e.k !== 'call' && e.k !== 'name') return false;
+  if (e.k === 'call') {
+    const callee = calleeName(e.callee);
+    if (isAtomicConstructor(callee)) return true;
+    return callee !== null && NEW_REFERENCE_CALLS.has(callee) && e.args.length === 1 && isAtomicValue(e.args[0], fn, depth);
+  }
+  // `PyObject *s = PyUnicode_FromString(…); if (s == NULL) …; self->name = s;`
+  if (depth >= 3 || fn.params.some((p) => p.name === e.name)) return false;
+  const assigned = fn.assignments.filter((a) => a.target.k === 'name' && a.target.name === e.name && !isNull(a.value));
+  return assigned.length > 0 && assigned.every((a) => isAtomicValue(a.value, fn, depth + 1))
+    && !fn.calls.some((c) => c.args.some((x) => x.k === 'addr' && x.of.k === 'name' && x.of.name === e.name));
+}
+
+/**
+ * The member the instance `__dict__` lives in: `tp_dictoffset = offsetof(FooObject, dict)` of a static type, or the
+ * `__dictoffset__` entry of a heap type's PyMemberDef table.
+ */
+export function dictMember(model: Model, t: ExtensionType): string | null {
+  const offset = t.staticType?.fields.tp_dictoffset ?? t.slots.get('tp_dictoffset')?.expression ?? null;
+  const fromOffset = offset ? offsetofMember(offset) : null;
+  if (fromOffset) return fromOffset;
+  const members = t.slots.get('tp_members');
+  const table = members?.function ? model.symbols.memberTable(members.function, members.file) : null;
+  return table?.entries.find((e) => e.name === '__dictoffset__')?.field ?? null;
+}
+
+/**
+ * True when the member only ever holds an exact dict, list or set (the instance `__dict__`, which Python code can
+ * only replace with another dict, or a member every store into which is a new container): the collector breaks a
+ * cycle through it by clearing the container, so the holder needs no tp_clear for it.
+ */
+export function memberBreaksOwnCycles(t: ExtensionType, m: StructMember, dict: string | null, construction: ConstructionFacts, stores: MemberStores): boolean {
+  if (construction.writableFields.has(m.name)) return false;
+  const structNames = new Set(t.struct?.names ?? (t.structName ? [t.structName] : []));
+  const own = (stores.get(m.name) ?? []).filter((s) => s.baseType === null || structNames.has(s.baseType) || !isStructName(s.baseType));
+  const containers = own.every((s) => s.value !== null && isContainerValue(s.value, s.fn, 0));
+  return containers && (m.name === dict || own.length > 0);
+}
+
+function isContainerValue(e: Expr, fn: FunctionFact, depth: number): boolean {
+  if (e.k === 'call') return SELF_CLEARING_CONTAINER_CONSTRUCTORS.has(calleeName(e.callee) ?? '');
+  if (e.k !== 'name' || depth >= 3 || fn.params.some((p) => p.name === e.name)) return false;
+  const assigned = fn.assignments.filter((a) => a.target.k === 'name' && a.target.name === e.name && !isNull(a.value));
+  return assigned.length > 0 && assigned.every((a) => isContainerValue(a.value, fn, depth + 1))
+    && !fn.calls.some((c) => c.args.some((x) => x.k === 'addr' && x.of.k === 'name' && x.of.name === e.name));
 }

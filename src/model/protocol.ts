@@ -5,6 +5,7 @@
 import type { Expr } from './facts.js';
 import type { ExtensionType, FunctionFact, Model } from './model.js';
 import { displayName, findFunction, type Answer } from './gc.js';
+import { BUFFER_RELEASE_CALLS } from './capi.js';
 import { callsInMacroExpansion } from './macros.js';
 import { FREE_CALLS, LIBC_FREES, NO_RETURN_CALLS, RESURRECTING_CALLS, builtinBase, builtinDealloc } from './capi.js';
 import {
@@ -153,11 +154,15 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
         continue;
       }
       if ((callee !== null && NON_CLEARING_APIS.has(callee)) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(leadingName(call.callee) ?? '')) continue;
-      // A helper given a member's address (`clear_ptr(&self->x)`) can release it.
+      // Freeing the instance (`Py_TYPE(self)->tp_free(self)`, a base's tp_dealloc) releases none of its own members.
+      if (isArrowSlot(call.callee, isFreeOrDealloc)) continue;
+      // A helper given a member's address (`clear_ptr(&self->x)`, `PyBuffer_Release(&self->view)`) can release
+      // it, and what it contains.
       for (const a of call.args) {
         const p = a.k === 'addr' ? memberPath(a.of) : null;
         if (p) paths.push(p);
       }
+      if (callee !== null && BUFFER_RELEASE_CALLS.has(callee)) continue;
       if (isOpaque(model, call.callee, f) && call.args.some((a) => memberPath(a) !== null)) opaque.push(render(call.callee));
       // A helper handed the object (or its state, `clear_state(get_state(m))`) may release members for us.
       if (call.args.some((a) => isSelf(a) || (a.k === 'call' && a.callee.k === 'name' && a.args.some(isSelf)))) {
@@ -177,6 +182,15 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
     for (const p of decrefOnly) if (reset.has(p)) paths.push(p);
     return { paths, forwarded, opaque };
   });
+}
+
+/** A member is released when it, or a struct member containing it (`view` for `view.obj`), is in `paths`. */
+export function pathCovered(paths: ReadonlySet<string>, member: string): boolean {
+  if (paths.has(member)) return true;
+  for (let i = member.lastIndexOf('.'); i > 0; i = member.lastIndexOf('.', i - 1)) {
+    if (paths.has(member.slice(0, i))) return true;
+  }
+  return false;
 }
 
 function walk(
@@ -218,6 +232,7 @@ function walk(
   return result;
 }
 
+const isFreeOrDealloc = (slot: string) => slot === 'tp_free' || slot === 'tp_dealloc';
 const isTraverseOrClear = (slot: string) => slot === 'tp_traverse' || slot === 'tp_clear';
 
 /** A callee the analysis cannot see into: not a function or macro of the analysed code, nor the C API. */

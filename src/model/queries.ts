@@ -7,8 +7,9 @@ import {
   trackingFacts, type Answer, type GcAnswer, type TrackingAnswer, type TrackingFacts, type TraverseInfo, type VisitAnswer,
 } from './gc.js';
 import {
-  constructionFacts, fieldHoldsOnlyLeafObjects, fieldStores, isMutableMember, memberCannotHoldObjects, memberWrites,
-  objectMembers, type ConstructionFacts, type FieldStores, type MemberAnswer as MemberFacts, type MemberWrites,
+  constructionFacts, dictMember, fieldHoldsOnlyLeafObjects, memberBreaksOwnCycles, fieldStores, isMutableMember, memberCannotHoldObjects,
+  memberHoldsOnlyAtomicObjects, memberStores, memberWrites, objectMembers, type ConstructionFacts, type FieldStores,
+  type MemberAnswer as MemberFacts, type MemberStore, type MemberStores, type MemberWrites,
 } from './members.js';
 import { typeResolver } from './link.js';
 import { moduleFunction, moduleStateFields, stateFieldsHoldingModule, staticObjectGlobals } from './modules.js';
@@ -50,6 +51,9 @@ export class Queries {
   private allocationsByType: Map<ExtensionType, AllocationSite[]> | null = null;
   private stores: FieldStores | null = null;
   private writes: MemberWrites | null = null;
+  private stores_: MemberStores | null = null;
+  private readonly atomicMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
+  private readonly selfClearingMembers = new Map<ExtensionType, Map<StructMember, boolean>>();
 
   constructor(readonly model: Model) {}
 
@@ -89,9 +93,8 @@ export class Queries {
   /** Whether code other than construction and destruction can store into the member. */
   isMutableMember(t: ExtensionType, m: StructMember): boolean {
     return once(inner(this.mutableMembers, t), m, () => {
-      const construction = once(this.constructions, t, () => constructionFacts(this.model, t, this.allocationsOf(t)));
       this.writes ??= memberWrites(this.model);
-      return isMutableMember(t, m, construction, this.writes);
+      return isMutableMember(t, m, this.construction(t), this.writes);
     });
   }
 
@@ -101,6 +104,38 @@ export class Queries {
       for (const a of this.model.allocations) once(this.allocationsByType, a.type, () => []).push(a);
     }
     return this.allocationsByType.get(t) ?? [];
+  }
+
+  /**
+   * Whether every object the code can store in the member is a new int, str, bytes or float (or None): such a
+   * member cannot be part of a cycle.
+   */
+  memberHoldsOnlyAtomicObjects(t: ExtensionType, m: StructMember): boolean {
+    return once(inner(this.atomicMembers, t), m, () => {
+      this.stores_ ??= memberStores(this.model);
+      return memberHoldsOnlyAtomicObjects(t, m, this.construction(t), this.stores_);
+    });
+  }
+
+  /**
+   * Whether the member only ever holds an exact dict, list or set (the instance `__dict__`, or a member only ever
+   * assigned a new container): the collector breaks a cycle through it by clearing the container itself.
+   */
+  memberBreaksOwnCycles(t: ExtensionType, m: StructMember): boolean {
+    return once(inner(this.selfClearingMembers, t), m, () => {
+      this.stores_ ??= memberStores(this.model);
+      return memberBreaksOwnCycles(t, m, dictMember(this.model, t), this.construction(t), this.stores_);
+    });
+  }
+
+  /** Every non-NULL store into `<var>->path` in the analysed code (a call given the member's address included). */
+  storesInto(path: string): readonly MemberStore[] {
+    this.stores_ ??= memberStores(this.model);
+    return this.stores_.get(path) ?? [];
+  }
+
+  private construction(t: ExtensionType): ConstructionFacts {
+    return once(this.constructions, t, () => constructionFacts(this.model, t, this.allocationsOf(t)));
   }
 
   memberCannotHoldObjects(m: StructMember): boolean {

@@ -12,7 +12,7 @@
 
 import { posix } from 'node:path';
 import type {
-  FileFacts, FunctionFact, GlobalFact, IncludeFact, MacroFact, MemberTableFact, SlotArrayFact, StructFact,
+  FileFacts, FunctionFact, GetSetTableFact, GlobalFact, IncludeFact, MacroFact, MemberTableFact, SlotArrayFact, StructFact,
   StructMember, TypedefFact,
 } from './facts.js';
 import type { Uncertainty } from './model.js';
@@ -40,6 +40,7 @@ export class SymbolTable implements MacroLookup {
   readonly globals = new Map<string, GlobalFact[]>();
   readonly slotArrays = new Map<string, SlotArrayFact[]>();
   readonly memberTables = new Map<string, MemberTableFact[]>();
+  readonly getsetTables = new Map<string, GetSetTableFact[]>();
   /** Ambiguities met by lookups so far, each said once. */
   readonly uncertainties: Uncertainty[] = [];
 
@@ -77,6 +78,7 @@ export class SymbolTable implements MacroLookup {
       for (const g of f.globals) push(this.globals, g.name, g);
       for (const a of f.slotArrays) push(this.slotArrays, a.name, a);
       for (const t of f.memberTables) push(this.memberTables, t.name, t);
+      for (const t of f.getsetTables ?? []) push(this.getsetTables, t.name, t);
     }
     this.resolveIncludes();
   }
@@ -145,6 +147,10 @@ export class SymbolTable implements MacroLookup {
 
   memberTable(name: string, fromFile: string): MemberTableFact | null {
     return this.lookup('members', name, fromFile, this.memberTables, linkageOf);
+  }
+
+  getsetTable(name: string, fromFile: string): GetSetTableFact | null {
+    return this.lookup('getset', name, fromFile, this.getsetTables, linkageOf);
   }
 
   /** The struct a member belongs to. */

@@ -1,6 +1,7 @@
 import { defineRule } from './rule.js';
 import { displayName } from '../model/gc.js';
 import { isNotOwned } from '../model/members.js';
+import { pathCovered } from '../model/protocol.js';
 import { selfCycleVerdict } from './verdicts.js';
 
 export const clearMemberNotCleared = defineRule({
@@ -28,7 +29,9 @@ export const clearMemberNotCleared = defineRule({
         continue;
       }
       for (const m of members.members) {
-        if (isNotOwned(t, m) || !visited.paths.has(m.name) || cleared.paths.has(m.name) || !q.isMutableMember(t, m)) continue;
+        if (isNotOwned(t, m) || !visited.paths.has(m.name) || pathCovered(cleared.paths, m.name) || !q.isMutableMember(t, m)) continue;
+        // A member that only ever holds ints, strings and the like closes no cycle for tp_clear to break.
+        if (q.memberHoldsOnlyAtomicObjects(t, m)) continue;
         report('notCleared', { clear: clear.name, type: displayName(t), member: m.name, traverse: traverse.fn.name }, {
           file: t.struct!.file, line: m.line, column: m.column, type: t, function: clear.name, member: m.name,
         });

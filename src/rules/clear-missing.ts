@@ -20,7 +20,8 @@ export const clearMissing = defineRule({
       const members = q.objectMembers(t);
       if (!members.known) continue;
       // Members set once at construction cannot close a cycle later: the cycle is broken elsewhere.
-      const cyclic = members.members.filter((m) => !isNotOwned(t, m) && !q.memberCannotHoldObjects(m) && q.isMutableMember(t, m));
+      const cyclic = members.members.filter((m) => !isNotOwned(t, m) && !q.memberCannotHoldObjects(m) && q.isMutableMember(t, m)
+        && !q.memberHoldsOnlyAtomicObjects(t, m) && !q.memberBreaksOwnCycles(t, m));
       if (!cyclic.length) continue;
       report('missing', { type: displayName(t), members: cyclic.map((m) => m.name).join(', ') }, { file: t.file, line: t.line, column: t.column, type: t });
     }

@@ -13,6 +13,7 @@ import { deallocNeverFrees } from './dealloc-never-frees.js';
 import { moduleStateNotTraversed } from './module-state-not-traversed.js';
 import { moduleStateNotCleared } from './module-state-not-cleared.js';
 import { managedDictNotVisited } from './managed-dict-not-visited.js';
+import { bufferNotReleased } from './buffer-not-released.js';
 import { runtimeCrash } from './runtime-crash.js';
 import { runtimeLeak } from './runtime-leak.js';
 
@@ -20,7 +21,7 @@ import { runtimeLeak } from './runtime-leak.js';
 export const ALL_RULES: readonly Rule[] = [
   gcFlagMissing, traverseMissing, traverseTypeNotVisited, instancesNotTracked, gcAllocMismatch,
   traverseMemberNotVisited, clearMissing, clearMemberNotCleared, deallocNotUntracked, deallocTypeNotDecrefed,
-  deallocNeverFrees, moduleStateNotTraversed, moduleStateNotCleared, managedDictNotVisited,
+  deallocNeverFrees, moduleStateNotTraversed, moduleStateNotCleared, managedDictNotVisited, bufferNotReleased,
 ];
 
 /** Rules only `verify` reports: what the interpreter showed without a static rule to name it. */

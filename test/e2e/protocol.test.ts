@@ -20,6 +20,13 @@
 //                                with m_free but no m_clear (state_free_only.c) the collector finds the module's
 //                                cycle (its weakref dies) but cannot break it: the module object itself stays
 //   managed-dict-not-visited     o.x = o through the instance __dict__ survives gc.collect() (3.12+ only)
+//   traverse-member-not-visited  (through a Py_buffer) o2 = make(o1) holds o1 twice, as payload and as the exporter
+//                                of its view, but gc.get_referents(o2) shows it once; o1 <-> o2 survives gc.collect()
+//   buffer-not-released          o = make(bytearray) dropped: the bytearray's refcount stays one higher, and it can
+//                                no longer be resized (BufferError: an export is left)
+//   traverse-type-not-visited    (an early return 0 before the type visit, taken while Thing's tag is NULL) the
+//                                type is not in gc.get_referents(o), but is for Thing(payload, tag); a fresh module
+//                                whose only cycle is module -> instance -> type -> module is never collected
 //
 //
 // A second group (subclass probe) compiles a subclassable non-GC type and drops an instance of a Python subclass
@@ -55,7 +62,9 @@ type RuleId =
   | 'dealloc-not-untracked'
   | 'module-state-not-traversed'
   | 'module-state-not-cleared'
-  | 'managed-dict-not-visited';
+  | 'managed-dict-not-visited'
+  | 'traverse-type-not-visited'
+  | 'buffer-not-released';
 
 interface ProtocolFixture {
   file: string;
@@ -69,6 +78,8 @@ interface ProtocolFixture {
   findings?: number;
   /** module-state-not-cleared with no m_clear at all: the module object itself is never freed. */
   moduleCycleUnbroken?: boolean;
+  /** Thing exports a buffer and holds a Py_buffer view of a payload that exports one. */
+  buffer?: boolean;
 }
 
 const FIXTURES: ProtocolFixture[] = [
@@ -78,7 +89,11 @@ const FIXTURES: ProtocolFixture[] = [
   { file: 'dealloc_inherited.c', defect: 'dealloc-type-not-decrefed', minMinor: 9, findings: 2 },
   { file: 'dealloc_never_frees.c', defect: 'dealloc-never-frees', minMinor: 9 },
   { file: 'member_not_visited.c', defect: 'traverse-member-not-visited', minMinor: 9 },
+  { file: 'type_visit_skipped.c', defect: 'traverse-type-not-visited', minMinor: 9 },
+  { file: 'buffer_not_visited.c', defect: 'traverse-member-not-visited', minMinor: 9, buffer: true },
+  { file: 'buffer_not_released.c', defect: 'buffer-not-released', minMinor: 9, buffer: true },
   { file: 'no_tp_clear.c', defect: 'clear-missing', minMinor: 9 },
+  { file: 'setter_no_clear.c', defect: 'clear-missing', minMinor: 9 },
   { file: 'dealloc_clears_first.c', defect: 'dealloc-not-untracked', minMinor: 9 },
   { file: 'state_not_traversed.c', defect: 'module-state-not-traversed', minMinor: 9 },
   { file: 'state_not_cleared.c', defect: 'module-state-not-cleared', minMinor: 9 },
@@ -96,7 +111,9 @@ const PROTOCOL_PROBE = fromRoot('test', 'e2e', 'protocol_probe.py');
 
 /** Instances the probe's typeref step makes and drops (TYPEREF_INSTANCES in protocol_probe.py). */
 const TYPEREF_INSTANCES = 100;
-const MAIN_STEPS = ['start', 'import', 'type', 'typeref', 'referents', 'member-cycle', 'self-cycle', 'dict-cycle', 'module'];
+const MAIN_STEPS = [
+  'start', 'import', 'type', 'typeref', 'referents', 'member-cycle', 'self-cycle', 'dict-cycle', 'buffer-cycle', 'buffer-release', 'module',
+];
 /** Run on its own: with a dealloc that does not untrack first it kills the interpreter. */
 const DEL_COLLECT_STEPS = ['start', 'import', 'del-collect'];
 
@@ -209,7 +226,9 @@ interface Facts {
   memberCycle?: ProbeFact;
   selfCycle?: ProbeFact;
   dictCycle?: ProbeFact;
-  module?: { withoutInstance: ModuleTrial; droppedInstance: ModuleTrial; instanceCycle: ModuleTrial };
+  bufferCycle?: ProbeFact;
+  bufferRelease?: ProbeFact;
+  module?: { withoutInstance: ModuleTrial; droppedInstance: ModuleTrial; instanceCycle: ModuleTrial; typeCycle: ModuleTrial };
   /** What the gc.collect() run inside the dealloc collected, default allocator / PYTHONMALLOC=debug. */
   insideCollected?: number;
   insideCollectedDebug?: number;
@@ -225,6 +244,8 @@ function factsOf(obs: Observation): Facts {
     memberCycle: fact(m, 'member-cycle'),
     selfCycle: fact(m, 'self-cycle'),
     dictCycle: fact(m, 'dict-cycle'),
+    bufferCycle: fact(m, 'buffer-cycle'),
+    bufferRelease: fact(m, 'buffer-release'),
     module: module?.withoutInstance ? module : undefined,
     insideCollected: fact(obs.delCollect, 'del-collect-inside')?.['collected'] as number | undefined,
     insideCollectedDebug: fact(obs.delCollectDebug, 'del-collect-inside')?.['collected'] as number | undefined,
@@ -262,7 +283,15 @@ function defectsShownByInterpreter(obs: Observation): Shown {
   }
   if (obs.main.process.code !== 0) rules.add(`?main probe stopped in step ${stoppedIn(obs.main)}`);
   if (f.type?.['haveGc'] !== true || f.type?.['heapType'] !== true) rules.add('?Thing is not a GC heap type');
-  if (f.referents?.['typeVisited'] !== true) rules.add('?traverse does not visit the type');
+  const typeCycle = f.module?.typeCycle;
+  if (f.referents?.['typeVisited'] !== true) {
+    if (typeCycle?.moduleAlive === true) {
+      rules.add('traverse-type-not-visited');
+      evidence.push(`Thing not in gc.get_referents(o)${f.referents?.['taggedTypeVisited'] === true ? ' (but in those of Thing(payload, tag), where the early return is not taken)' : ''}; module -> instance -> type -> module survives gc.collect()`);
+    } else {
+      rules.add('?traverse does not visit the type, yet nothing leaks');
+    }
+  }
 
   const delta = f.typeref?.['delta'];
   const blocks = f.typeref?.['blocksDelta'] as number | undefined;
@@ -287,6 +316,21 @@ function defectsShownByInterpreter(obs: Observation): Shown {
     } else {
       rules.add('?a cycle through a visited member leaks');
     }
+  }
+
+  const b = f.bufferCycle;
+  if (b?.['applicable'] === true && (b['instancesLeft'] as number) > 0) {
+    if ((b['exporterVisits'] as number) < 2) {
+      rules.add('traverse-member-not-visited');
+      evidence.push(`o2 = make(o1) holds o1 as payload and as its view's exporter, gc.get_referents(o2) shows it ${String(b['exporterVisits'])} time(s); o1 <-> o2: ${String(b['instancesLeft'])} instance(s) left after gc.collect()`);
+    } else if (f.bufferRelease?.['refcountAfter'] === f.bufferRelease?.['refcountBefore']) {
+      rules.add('?a cycle through a visited buffer exporter leaks');
+    }
+  }
+  const r = f.bufferRelease;
+  if (r && r['refcountAfter'] !== r['refcountBefore']) {
+    rules.add('buffer-not-released');
+    evidence.push(`o = make(bytearray) dropped: the bytearray's refcount ${String(r['refcountBefore'])} -> ${String(r['refcountAfter'])}, ${r['resizable'] ? 'still resizable' : 'no longer resizable (BufferError)'}`);
   }
 
   const self = f.selfCycle;
@@ -364,7 +408,9 @@ function figures(obs: Observation): string {
     `member cycle: marker ${f.memberCycle?.['markerAlive'] ? 'alive' : 'dead'}, left ${String(f.memberCycle?.['instancesLeft'])}`,
     `self cycle: left ${String(f.selfCycle?.['instancesLeft'])}, found ${String(f.selfCycle?.['collected'])}x, garbage ${String(f.selfCycle?.['garbage'])}`,
     `dict cycle: ${d?.['applicable'] ? `left ${String(d['instancesLeft'])}` : 'no __dict__'}`,
-    `fresh module: ${trial(f.module?.withoutInstance)}; after a dropped instance: ${trial(f.module?.droppedInstance)}; instance cycle: ${trial(f.module?.instanceCycle)}`,
+    `buffer cycle: ${f.bufferCycle?.['applicable'] ? `exporter visited ${String(f.bufferCycle['exporterVisits'])}x, left ${String(f.bufferCycle['instancesLeft'])}` : 'no buffer'}`,
+    `buffer release: refcount ${String(f.bufferRelease?.['refcountBefore'])} -> ${String(f.bufferRelease?.['refcountAfter'])}${f.bufferRelease?.['resizable'] ? '' : ', not resizable'}`,
+    `fresh module: ${trial(f.module?.withoutInstance)}; after a dropped instance: ${trial(f.module?.droppedInstance)}; instance cycle: ${trial(f.module?.instanceCycle)}; type cycle: ${trial(f.module?.typeCycle)}`,
     `del-collect: inside collected ${String(f.insideCollected)}, ${outcome(obs.delCollect)}; PYTHONMALLOC=debug: inside collected ${String(f.insideCollectedDebug)}, ${outcome(obs.delCollectDebug)}`,
   ].join('; ');
 }
@@ -377,9 +423,14 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   assert.ok(mod, msg('no module facts'));
   assert.equal(obs.main.process.code, 0, msg('the main probe must exit normally'));
   // Otherwise protocol-correct: a GC heap type whose traverse visits its type.
+  const typeHidden = fixture.defect === 'traverse-type-not-visited';
   assert.equal(f.type?.['haveGc'], true, msg('HAVE_GC'));
   assert.equal(f.type?.['heapType'], true, msg('heap type'));
-  assert.equal(f.referents?.['typeVisited'], true, msg('traverse visits Py_TYPE(self)'));
+  assert.equal(f.referents?.['typeVisited'], !typeHidden, msg('traverse visits Py_TYPE(self)'));
+  if (typeHidden) {
+    // The early return is what hides the type: with the tag set the same traverse visits it.
+    assert.equal(f.referents?.['taggedTypeVisited'], true, msg('Thing(payload, tag): the type is visited'));
+  }
   // The managed dict exists where the fixture asks for it (good_protocol.c from 3.12 on).
   const wantsDict = fixture.defect === 'managed-dict-not-visited' || (fixture.defect === null && py.minor >= 12);
   assert.equal(f.type?.['managedDict'], wantsDict, msg('Py_TPFLAGS_MANAGED_DICT'));
@@ -393,8 +444,9 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   const blocks = f.typeref?.['blocksDelta'] as number;
   if (defect === 'dealloc-never-frees') assert.ok(blocks >= TYPEREF_INSTANCES, msg(`sys.getallocatedblocks() grows by N (got ${blocks})`));
   else assert.ok(blocks < TYPEREF_INSTANCES / 2, msg(`sys.getallocatedblocks() stays about flat (got ${blocks})`));
-  // traverse-member-not-visited: the member cycle survives; other fixtures collect it (a list has tp_clear).
-  const memberHidden = defect === 'traverse-member-not-visited';
+  // traverse-member-not-visited (of payload itself): the member cycle survives; other fixtures collect it (a list has
+  // tp_clear).
+  const memberHidden = defect === 'traverse-member-not-visited' && !fixture.buffer;
   assert.equal(f.referents?.['payloadVisited'], !memberHidden, msg('payload in gc.get_referents(o)'));
   assert.equal(f.memberCycle?.['markerAlive'], memberHidden, msg('o.payload -> [marker, o]: marker alive after gc.collect()'));
   assert.equal(f.memberCycle?.['instancesLeft'], memberHidden ? 1 : 0, msg('member cycle: instances left'));
@@ -451,12 +503,32 @@ function checkFacts(py: PythonInstall, fixture: ProtocolFixture, obs: Observatio
   // An instance in a cycle through the module: invisible when the member is not visited; with the type
   // reference leaked, the collector frees the module but the type survives with the leaked reference.
   const c = mod.instanceCycle;
-  assert.equal(c.moduleAlive, notTraversed || memberHidden, msg('module alive with an instance cycle'));
+  assert.equal(c.moduleAlive, notTraversed || memberHidden || typeHidden, msg('module alive with an instance cycle'));
   if (keepsType) {
     assert.deepEqual(c.thingTypeRefcounts, [1], msg('the type survives with the one leaked reference'));
-  } else if (!notTraversed && !notCleared && !memberHidden) {
+  } else if (!notTraversed && !notCleared && !memberHidden && !typeHidden) {
     assert.equal(c.thingTypesAlive, 0, msg('no type left after an instance cycle'));
   }
+  // An instance whose only way back to the module is its type: found only when traverse visits the type.
+  const tc = mod.typeCycle;
+  assert.equal(tc.moduleAlive, notTraversed || typeHidden, msg('module alive with a cycle through the instance\'s type'));
+  if (typeHidden) assert.equal(tc.thingTypesAlive, 1, msg('the type leaks with the module'));
+  if (keepsType) assert.deepEqual(tc.thingTypeRefcounts, [1], msg('type cycle: the type survives with the one leaked reference'));
+
+  // Buffers: only the buffer fixtures export one; o1 <-> o2 through a view leaks when view.obj is not visited,
+  // and, once collected, an unreleased view still leaks its exporter.
+  assert.equal(f.bufferCycle?.['applicable'], fixture.buffer === true, msg('Thing exports a buffer'));
+  if (fixture.buffer) {
+    const viewHidden = defect === 'traverse-member-not-visited';
+    const notReleased = defect === 'buffer-not-released';
+    assert.equal(f.bufferCycle?.['exporterVisits'], viewHidden ? 1 : 2, msg('o1 in gc.get_referents(o2): payload and view.obj'));
+    // An unvisited view hides the cycle (both left); an unreleased one leaks the exporter o1 once the collector
+    // has cleared the cycle and o2's dealloc forgets the view.
+    assert.equal(f.bufferCycle?.['instancesLeft'], viewHidden ? 2 : notReleased ? 1 : 0, msg('o1 <-> o2: instances left'));
+  }
+  const released = defect !== 'buffer-not-released';
+  assert.equal(f.bufferRelease?.['refcountAfter'], (f.bufferRelease?.['refcountBefore'] as number) + (released ? 0 : 1), msg('make(bytearray) dropped: the bytearray refcount'));
+  assert.equal(f.bufferRelease?.['resizable'], released, msg('the bytearray can be resized again'));
 
   // managed-dict-not-visited: o.x = o through the __dict__ leaks; the correct module collects it.
   if (wantsDict) {

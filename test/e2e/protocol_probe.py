@@ -17,6 +17,9 @@ with one object member, the read/write attribute `payload`, and a factory
                 after creating and dropping N instances (no collection
                 involved): a dealloc that never frees leaves N more blocks
   referents     gc.get_referents(make(sentinel)): the type? the sentinel?
+                And for a Thing that takes a second argument (a `tag` whose
+                NULL-ness decides an early return in its traverse), the
+                same question for Thing(sentinel, tag): the type visited?
   member-cycle  o = make(box), box = [marker, o]: o.payload -> box -> o;
                 everything dropped, gc.collect(): is the marker (weakref)
                 still alive, how many Thing instances are left over?
@@ -25,10 +28,18 @@ with one object member, the read/write attribute `payload`, and a factory
   dict-cycle    o.x = o through the instance __dict__ (types with one only):
                 Thing instances left over after gc.collect(), and whether
                 traverse shows the way back to o (o, or a dict holding o)
+  buffer-cycle  (a Thing that exports a buffer, and takes a view of a payload
+                that does) o1 = make(None), o2 = make(o1), o1.payload = o2;
+                how often o1 is in gc.get_referents(o2) (payload, view.obj),
+                and how many Thing instances are left after gc.collect()
+  buffer-release b = bytearray(); o = make(b); del o: does b's refcount
+                come back, and can b be resized again (no export left)?
   module        a fresh module object (module_from_spec + exec_module),
-                three times: without instances, after one instance was made
-                and dropped, and with an instance in a cycle through it
-                (fresh.keep = fresh.make(fresh)); every reference dropped;
+                four times: without instances, after one instance was made
+                and dropped, with an instance in a cycle through it
+                (fresh.keep = fresh.make(fresh)), and with an instance whose
+                only way back to the module is its type (fresh.keep =
+                fresh.make(None)); every reference dropped;
                 gc.collect(): is the module still alive (weakref), is the
                 module object still among gc.get_objects() (a weakref dies
                 when the collector finds its object, even one it then
@@ -131,6 +142,13 @@ def step_referents(mod):
         "count": len(refs),
     }
     del refs, inst
+    try:
+        tagged = mod.Thing(sentinel, Sentinel())
+    except TypeError:
+        facts["taggedTypeVisited"] = None
+    else:
+        facts["taggedTypeVisited"] = any(r is type(tagged) for r in gc.get_referents(tagged))
+        del tagged
     return facts
 
 
@@ -191,9 +209,46 @@ def step_dict_cycle(mod, thing):
     }
 
 
+def step_buffer_cycle(mod, thing):
+    try:
+        memoryview(mod.make(None)).release()
+    except TypeError:
+        return {"applicable": False}
+    collect()
+    baseline = count_instances(thing)
+    first = mod.make(None)
+    second = mod.make(first)  # second.payload is first, and second holds a view of first
+    first.payload = second
+    exporter_visits = sum(1 for r in gc.get_referents(second) if r is first)
+    del first, second
+    collected = collect()
+    return {
+        "applicable": True,
+        "exporterVisits": exporter_visits,
+        "collected": collected,
+        "instancesLeft": count_instances(thing) - baseline,
+        "garbage": len(gc.garbage),
+    }
+
+
+def step_buffer_release(mod):
+    exporter = bytearray(b"abc")
+    before = sys.getrefcount(exporter)
+    inst = mod.make(exporter)
+    del inst
+    after = sys.getrefcount(exporter)
+    try:
+        exporter.append(0)
+        resizable = True
+    except BufferError:
+        resizable = False
+    return {"refcountBefore": before, "refcountAfter": after, "resizable": resizable}
+
+
 def module_trial(name, instance, exclude_type):
     """instance: None (no instance), "dropped" (one made and dropped again, by refcount, while the module
-    lives) or "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected)."""
+    lives), "cycle" (fresh.keep = fresh.make(fresh), alive until the module's cycle is collected) or
+    "type-cycle" (fresh.keep = fresh.make(None): back to the module only through the instance's type)."""
     collect()
     before = {id(t) for t in thing_types(name, exclude_type)}
     spec = importlib.util.find_spec(name)
@@ -206,6 +261,9 @@ def module_trial(name, instance, exclude_type):
         # module -> module.__dict__ -> instance -> (payload) module, and
         # instance -> its heap type -> (ht_module) module.
         fresh.keep = fresh.make(fresh)
+    elif instance == "type-cycle":
+        # module -> module.__dict__ -> instance -> its heap type -> (ht_module) module.
+        fresh.keep = fresh.make(None)
     ref = weakref.ref(fresh)
     module_id = id(fresh)
     del fresh, spec
@@ -235,6 +293,7 @@ def step_module(name, thing):
         "withoutInstance": module_trial(name, None, thing),
         "droppedInstance": module_trial(name, "dropped", thing),
         "instanceCycle": module_trial(name, "cycle", thing),
+        "typeCycle": module_trial(name, "type-cycle", thing),
     }
 
 
@@ -282,6 +341,10 @@ def main():
                 emit(step, **step_self_cycle(mod, thing))
             elif step == "dict-cycle":
                 emit(step, **step_dict_cycle(mod, thing))
+            elif step == "buffer-cycle":
+                emit(step, **step_buffer_cycle(mod, thing))
+            elif step == "buffer-release":
+                emit(step, **step_buffer_release(mod))
             elif step == "module":
                 emit(step, **step_module(name, thing))
             elif step == "del-collect":

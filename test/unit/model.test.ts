@@ -308,3 +308,31 @@ static int exec(PyObject *m) {
   assert.deepEqual(r.findings.map((f) => `${f.type} ${f.rule}`).sort(), ['m.A gc-flag-missing', 'm.B traverse-missing']);
   assert.deepEqual(r.uncertainties, []);
 });
+
+test('PyGetSetDef tables: positional and designated entries, casts dropped, the sentinel skipped', async () => {
+  const r = await analyzeText(`
+static PyGetSetDef a_getset[] = {
+    {"x", (getter)a_get_x, (setter)a_set_x, "doc", NULL},
+    {"y", a_get_y, NULL},
+    {.name = "z", .set = a_set_z},
+    {NULL},
+};`);
+  const tables = r.model.files.flatMap((f) => f.getsetTables);
+  assert.deepEqual(tables.map((t) => t.name), ['a_getset']);
+  assert.deepEqual(tables[0].entries, [
+    { name: 'x', getter: 'a_get_x', setter: 'a_set_x' },
+    { name: 'y', getter: 'a_get_y', setter: null },
+    { name: 'z', getter: null, setter: 'a_set_z' },
+  ]);
+});
+
+test('PyMemberDef entries keep the attribute name (the __dictoffset__ entry names the dict member)', async () => {
+  const r = await analyzeText(`
+typedef struct { PyObject_HEAD PyObject *dict; } FooObject;
+static PyMemberDef foo_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(FooObject, dict), READONLY},
+    {NULL},
+};`);
+  const entries = r.model.files.flatMap((f) => f.memberTables).flatMap((t) => t.entries);
+  assert.deepEqual(entries, [{ name: '__dictoffset__', field: 'dict', writable: false, objectType: false }]);
+});

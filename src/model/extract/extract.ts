@@ -1,7 +1,7 @@
 // The only place that reads syntax trees: turns one parsed file into plain FileFacts.
 
 import type {
-  AssignmentFact, CallFact, Expr, FileFacts, FunctionFact, GlobalFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
+  AssignmentFact, CallFact, Expr, FileFacts, FunctionFact, GetSetTableFact, GlobalFact, MemberTableFact, ModuleDefFact, Position, SlotArrayFact, SlotFact,
   SpecFact, StaticTypeFact, StructFact, StructMember, ValueFact,
 } from '../facts.js';
 import {
@@ -17,7 +17,7 @@ import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 export function extractFacts(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
     file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
-    typeCreations: [], globals: [], methodTables: [], memberTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
+    typeCreations: [], globals: [], methodTables: [], memberTables: [], getsetTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
   const { ratio, rootIsError } = errorShare(root);
@@ -180,6 +180,10 @@ function extractDeclaration(node: Node, facts: FileFacts, inFunction: string | n
         facts.memberTables.push({ file: facts.file, name, isStatic, entries: memberEntries(value), ...where });
         continue;
       }
+      if (tn === 'PyGetSetDef') {
+        facts.getsetTables.push({ file: facts.file, name, isStatic, entries: getsetEntries(value), ...where });
+        continue;
+      }
       if (tn === 'PyMethodDef') {
         facts.methodTables.push({ file: facts.file, name, functions: methodFunctions(value), ...where });
         continue;
@@ -275,8 +279,8 @@ function extractModuleDef(cName: string, list: Node, file: string, where: Positi
 }
 
 /** `{"name", T_OBJECT_EX, offsetof(FooObject, field), READONLY, doc}` entries. */
-function memberEntries(list: Node): { field: string; writable: boolean; objectType: boolean }[] {
-  const out: { field: string; writable: boolean; objectType: boolean }[] = [];
+function memberEntries(list: Node): MemberTableFact['entries'] {
+  const out: MemberTableFact['entries'] = [];
   for (const entry of namedNonComment(list)) {
     if (entry.type !== 'initializer_list') continue;
     const text = stripWhitespace(entry.text);
@@ -284,11 +288,44 @@ function memberEntries(list: Node): { field: string; writable: boolean; objectTy
     if (!field) continue;
     const parts = namedNonComment(entry).map((p) => stripWhitespace(p.text));
     const flags = parts[3] ?? '0';
+    const first = namedNonComment(entry)[0];
+    const named = first ? lower(first) : null;
     out.push({
+      name: named?.k === 'literal' && typeof named.value === 'string' ? named.value : null,
       field,
       writable: !/READONLY|READ_ONLY/.test(flags),
       objectType: /OBJECT/.test(parts[1] ?? ''),
     });
+  }
+  return out;
+}
+
+/** `{"name", getter, setter, doc, closure}` entries, positional or designated (`.set = foo_set`). */
+function getsetEntries(list: Node): GetSetTableFact['entries'] {
+  const out: GetSetTableFact['entries'] = [];
+  const functionName = (n: Node | null | undefined) => {
+    const v = n ? lowerValue(n) : null;
+    return v?.k === 'name' ? v.name : null;
+  };
+  for (const entry of namedNonComment(list)) {
+    if (entry.type !== 'initializer_list') continue;
+    const parts = namedNonComment(entry);
+    const fields: (Node | undefined)[] = [];
+    let index = 0;
+    for (const p of parts) {
+      if (p.type === 'initializer_pair') {
+        const field = namedNonComment(p.childForFieldName('designator') ?? p)[0]?.text;
+        index = ['name', 'get', 'set', 'doc', 'closure'].indexOf(field ?? '');
+        if (index >= 0) fields[index] = p.childForFieldName('value') ?? undefined;
+        index++;
+      } else {
+        fields[index++] = p;
+      }
+    }
+    const named = fields[0] ? lower(fields[0]) : null;
+    const name = named?.k === 'literal' && typeof named.value === 'string' ? named.value : null;
+    if (name === null && !fields[1] && !fields[2]) continue; // the sentinel
+    out.push({ name, getter: functionName(fields[1]), setter: functionName(fields[2]) });
   }
   return out;
 }
