@@ -5,7 +5,7 @@
 import type { Expr } from './facts.js';
 import type { ExtensionType, FunctionFact, Model } from './model.js';
 import { displayName, findFunction, type Answer } from './gc.js';
-import { BUFFER_RELEASE_CALLS } from './capi.js';
+import { BUFFER_RELEASE_CALLS, CLEARING_CALLS, NON_CLEARING_CALLS, UNTRACKING_CALLS, VISIT_CALLS } from './capi.js';
 import { callsInMacroExpansion } from './macros.js';
 import { FREE_CALLS, LIBC_FREES, NO_RETURN_CALLS, RESURRECTING_CALLS, builtinBase, builtinDealloc } from './capi.js';
 import {
@@ -91,7 +91,6 @@ function childrenOf(e: Expr): readonly Expr[] {
   }
 }
 
-const VISIT_APIS: ReadonlySet<string> = new Set(['Py_VISIT']);
 
 /** Members a traverse function visits, through helpers and macros it calls with `visit`. */
 export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
@@ -103,7 +102,7 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
     const isVariable = (a: Expr) => a.k === 'name' && (f.params.some((p) => p.name === a.name) || f.locals.some((l) => l.name === a.name));
     for (const call of f.calls) {
       const callee = calleeName(call.callee);
-      if ((callee !== null && VISIT_APIS.has(callee)) || callee === visitParam) {
+      if ((callee !== null && VISIT_CALLS.has(callee)) || callee === visitParam) {
         const p = memberPath(call.args[0]);
         if (p) paths.push(p);
         continue;
@@ -125,8 +124,6 @@ export function visitedPaths(model: Model, fn: FunctionFact): PathSet {
   });
 }
 
-const CLEARING_CALLS: ReadonlySet<string> = new Set(['Py_CLEAR', 'Py_XDECREF', 'Py_DECREF', 'Py_XSETREF', 'Py_SETREF', 'Py_DecRef', 'Py_XDecRef']);
-const NON_CLEARING_APIS: ReadonlySet<string> = new Set(['PyObject_ClearManagedDict', '_PyObject_ClearManagedDict', 'PyObject_ClearWeakRefs', 'PyObject_GC_UnTrack']);
 
 /**
  * Members a clear (or free) function releases, through helpers it passes the object to. With `mustReset`, a plain
@@ -153,7 +150,7 @@ export function clearedPaths(model: Model, fn: FunctionFact, mustReset = false):
         if (p) (resets || !mustReset ? paths : decrefOnly).push(p);
         continue;
       }
-      if ((callee !== null && NON_CLEARING_APIS.has(callee)) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(leadingName(call.callee) ?? '')) continue;
+      if ((callee !== null && NON_CLEARING_CALLS.has(callee)) || /^(Py_|PyObject_|PyMem_|PyErr_|PyModule_|PyType_)/.test(leadingName(call.callee) ?? '')) continue;
       // Freeing the instance (`Py_TYPE(self)->tp_free(self)`, a base's tp_dealloc) releases none of its own members.
       if (isArrowSlot(call.callee, isFreeOrDealloc)) continue;
       // A helper given a member's address (`clear_ptr(&self->x)`, `PyBuffer_Release(&self->view)`) can release
@@ -281,7 +278,6 @@ export interface DeallocHandoff {
   column: number;
 }
 
-const UNTRACK: ReadonlySet<string> = new Set(['PyObject_GC_UnTrack', '_PyObject_GC_UNTRACK']);
 const SAFE_BEFORE_UNTRACK = /^(PyObject_CallFinalizerFromDealloc|PyObject_ClearWeakRefs|Py_TYPE|PyType_GetSlot|PyObject_GC_IsTracked|_PyObject_GC_IS_TRACKED|PyErr_Fetch|PyErr_Restore|PyErr_GetRaisedException|PyErr_SetRaisedException|PyType_HasFeature|PyType_GetModuleState|PyType_GetModule|PyModule_GetState|PyType_GetModuleByDef|assert|_PyObject_ResurrectStart|PyObject_CallFinalizer)/;
 
 /** A name the function declares itself (parameter or local variable): in C it hides any function or API name. */
@@ -383,7 +379,7 @@ export function deallocFacts(model: Model, fn: FunctionFact, clearFunction: stri
       else handoff(target.type);
       continue;
     }
-    if (c !== null && UNTRACK.has(c)) {
+    if (c !== null && UNTRACKING_CALLS.has(c)) {
       facts.untrackAt ??= call.order;
       continue;
     }
