@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { analyzePaths } from '../analyze.js';
 import { formatDiagnostics, formatFindings, printable as printableName } from '../report/text.js';
 import { formatJson, formatJsonDocument } from '../report/json.js';
-import { verifyModule, type VerifyOptions } from '../runtime/verify.js';
-import { annotateFindings, runtimeFindings } from '../runtime/findings.js';
+import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime/verify.js';
+import { annotateFindings, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
 import { displayPath } from '../files/discover.js';
 import { KNOWN_RULES, findRule } from '../rules/index.js';
 import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
@@ -277,8 +277,12 @@ async function checkCommand(args: string[]): Promise<number> {
     const settings = verifySettings(values, config);
     if (typeof settings === 'string') return usageError(settings);
     const report = await verifyModule({ ...settings, cwd });
+    const usage = verifyUsageProblem(report);
+    if (usage) return usageError(usage);
     if (report.problem && !report.importError) process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
-    result.findings = annotateFindings(result.findings, report);
+    const annotated = annotateFindings(result.findings, report);
+    const where = report.file ? displayPath(report.file, cwd) : settings.module;
+    result.findings = sortFindings([...annotated, ...runtimeOnlyFindings(annotated, report, where)]);
   }
   const index = new SourceIndex(result.sources);
   let findings: Finding[] = result.findings;
@@ -429,6 +433,8 @@ async function verifyCommand(args: string[]): Promise<number> {
   if (typeof settings === 'string') return usageError(settings);
   const started = performance.now();
   const report = await verifyModule({ ...settings, cwd: process.cwd() });
+  const usage = verifyUsageProblem(report);
+  if (usage) return usageError(usage);
   if (report.problem && !report.importError) {
     process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
     return 2;
@@ -449,6 +455,15 @@ async function verifyCommand(args: string[]): Promise<number> {
   const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
   const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
   return findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+}
+
+/** What makes a verify run a usage error: an interpreter that cannot run the probe, a factory for no type. */
+function verifyUsageProblem(report: RuntimeReport): string | null {
+  if (report.interpreterProblem) return `verify: ${report.interpreterProblem}`;
+  if (report.unknownFactories.length) {
+    return `verify: --factory ${report.unknownFactories.join(', ')}: ${report.module} has no such type (name it as module.Type, as verify lists it)`;
+  }
+  return null;
 }
 
 function usageError(message: string): number {

@@ -26,6 +26,7 @@ export function formatJsonDocument(findings: readonly Finding[], summary: JsonSu
     findings: findings.map((f) => ({
       rule: f.rule, severity: f.severity, message: f.message, file: f.file, line: f.line, column: f.column,
       type: f.type, typeKind: f.typeKind, spec: f.spec, function: f.function, member: f.member, module: f.module,
+      ...(f.runtime ? { runtime: f.runtime } : {}),
     })),
     summary: {
       files: summary.files,

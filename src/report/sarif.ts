@@ -58,6 +58,7 @@ export function formatSarif(result: Pick<AnalysisResult, 'findings' | 'problems'
       partialFingerprints: { [FINGERPRINT_KEY]: fp.context, [LINE_FINGERPRINT_KEY]: fp.line },
       properties: {
         type: f.type, typeKind: f.typeKind, spec: f.spec, function: f.function, member: f.member, module: f.module,
+        ...(f.runtime ? { runtime: f.runtime } : {}),
       },
     };
     const i = ruleIndex.get(f.rule);

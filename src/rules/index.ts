@@ -16,6 +16,7 @@ import { managedDictNotVisited } from './managed-dict-not-visited.js';
 import { bufferNotReleased } from './buffer-not-released.js';
 import { runtimeCrash } from './runtime-crash.js';
 import { runtimeLeak } from './runtime-leak.js';
+import { runtimeNotTestable } from './runtime-not-testable.js';
 
 /** The rules `check` runs on the sources. */
 export const ALL_RULES: readonly Rule[] = [
@@ -25,7 +26,7 @@ export const ALL_RULES: readonly Rule[] = [
 ];
 
 /** Rules only `verify` reports: what the interpreter showed without a static rule to name it. */
-export const RUNTIME_ONLY_RULES: readonly RuleMeta[] = [runtimeCrash, runtimeLeak];
+export const RUNTIME_ONLY_RULES: readonly RuleMeta[] = [runtimeCrash, runtimeLeak, runtimeNotTestable];
 
 /** Every rule id a user can name (`--select`, `--ignore`, `capi-gc rules`, suppression comments). */
 export const KNOWN_RULES: readonly RuleMeta[] = [...ALL_RULES, ...RUNTIME_ONLY_RULES];

@@ -27,6 +27,8 @@ export interface Finding {
    * declaration): SARIF's related locations. Not part of the JSON v1 findings.
    */
   related?: RelatedLocation[];
+  /** `check --verify`: the run-time verdict on a static finding, or "found at run time only". */
+  runtime?: { verdict: Verdict | 'found at run time only'; evidence: string };
 }
 
 export interface RelatedLocation {

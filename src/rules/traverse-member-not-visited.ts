@@ -1,7 +1,7 @@
 import { defineRule } from './rule.js';
 import { displayName } from '../model/gc.js';
 import { isHeldThroughApiStruct, isNotOwned } from '../model/members.js';
-import { selfCycleVerdict } from './verdicts.js';
+import { memberVisitVerdict } from './verdicts.js';
 
 export const traverseMemberNotVisited = defineRule({
   id: 'traverse-member-not-visited',
@@ -50,5 +50,5 @@ export const traverseMemberNotVisited = defineRule({
       }
     }
   },
-  runtimeVerdict: (f, seen) => selfCycleVerdict(seen),
+  runtimeVerdict: (f, seen) => memberVisitVerdict(f.member, seen),
 });

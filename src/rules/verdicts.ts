@@ -18,3 +18,10 @@ export function freshModuleVerdict({ report, module, python, moduleLeak }: Runti
   return moduleLeak ? { verdict: 'confirmed at run time', evidence: `${moduleLeak} on ${python}` }
     : { verdict: 'not observed', evidence: `a fresh ${module} module and its types are collected on ${python}` };
 }
+
+/** traverse-member-not-visited: whether an object stored in the member's attribute shows in gc.get_referents. */
+export function memberVisitVerdict(member: string | null, seen: RuntimeEvidence): RuntimeVerdict {
+  const visit = seen.type?.memberVisits.find((v) => v.via === member);
+  if (visit?.value === false) return { verdict: 'confirmed at run time', evidence: `an object stored in ${seen.type!.name}.${member} is not among gc.get_referents(instance) on ${seen.python}` };
+  return selfCycleVerdict(seen);
+}

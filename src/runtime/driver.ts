@@ -101,3 +101,29 @@ function runningStep(lines: ProbeLine[]): string {
   }
   return open[open.length - 1] ?? 'start-up';
 }
+
+/** Why the interpreter cannot run the probe (not Python, Python older than 3.9, missing), or null when it can. */
+export async function interpreterProblem(python: string, cwd: string): Promise<string | null> {
+  // Valid Python 2 and 3, so an old interpreter says its version instead of a SyntaxError.
+  const code = "import sys; sys.stdout.write('capi-gc-python %d.%d.%d\\n' % tuple(sys.version_info[:3]))";
+  const run = await new Promise<{ out: string; error: string | null; code: number | null }>((resolve) => {
+    let out = '';
+    let child;
+    try {
+      child = spawn(python, ['-c', code], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch (error) {
+      resolve({ out: '', error: (error as Error).message, code: null });
+      return;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+    child.on('error', (error) => { clearTimeout(timer); resolve({ out, error: error.message, code: null }); });
+    child.on('close', (exitCode) => { clearTimeout(timer); resolve({ out, error: null, code: exitCode }); });
+  });
+  if (run.error) return `cannot run ${python}: ${run.error}`;
+  const m = /capi-gc-python (\d+)\.(\d+)\.(\d+)/.exec(run.out);
+  if (!m) return `${python} is not a Python interpreter (\`${python} -c ...\` ${run.code === 0 ? 'printed nothing Python would' : `exited ${run.code}`})`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major < 3 || (major === 3 && minor < 9)) return `${python} is Python ${m[1]}.${m[2]}.${m[3]}; the probe needs Python 3.9 or newer`;
+  return null;
+}

@@ -4,6 +4,7 @@ import { formatMessage, type Finding, type RuntimeEvidence, type RuntimeVerdict,
 import { findRule } from '../rules/index.js';
 import { runtimeCrash } from '../rules/runtime-crash.js';
 import { runtimeLeak } from '../rules/runtime-leak.js';
+import { runtimeNotTestable } from '../rules/runtime-not-testable.js';
 import { SYSTEM_ERROR_NO_TRAVERSE } from '../rules/traverse-missing.js';
 import { describeCrash, type RuntimeReport, type RuntimeType } from './verify.js';
 
@@ -13,6 +14,7 @@ interface Observation {
   severity: Severity;
   message: string;
   type: RuntimeType | null;
+  member?: string;
 }
 
 /** What the interpreter showed, one finding per defect observed. */
@@ -20,7 +22,7 @@ export function runtimeFindings(report: RuntimeReport, file: string): Finding[] 
   return observations(report).map((o) => ({
     rule: o.rule, ...(o.messageId ? { messageId: o.messageId } : {}), severity: o.severity, message: `${o.message} (seen at run time on Python ${report.python})`,
     file, line: 1, column: 1,
-    type: o.type?.name ?? null, typeKind: o.type ? 'heap' : null, spec: null, function: null, member: null,
+    type: o.type?.name ?? null, typeKind: o.type ? (o.type.heap ? 'heap' : 'static') : null, spec: null, function: null, member: o.member ?? null,
     module: report.module,
   }));
 }
@@ -36,11 +38,22 @@ function observations(report: RuntimeReport): Observation[] {
       : { rule: runtimeCrash.id, messageId: 'importFails', severity: 'error', type: null, message });
     return out;
   }
+  for (const e of report.factoryErrors) {
+    out.push(notTestable('factoryRaised', { type: e.name, error: e.error, traceback: e.traceback.trimEnd() }, null));
+  }
   for (const t of report.types) {
-    if (!t.heap) continue;
-    if (!t.gc) {
-      out.push({ rule: 'gc-flag-missing', severity: t.immutable ? 'note' : 'error', type: t,
-        message: `heap type ${t.name} does not have Py_TPFLAGS_HAVE_GC: gc.is_tracked() is false for its instances and the collector never sees them` });
+    if (t.factoryError) {
+      out.push(notTestable('factoryRaised', { type: t.name, error: t.factoryError.error, traceback: t.factoryError.traceback.trimEnd() }, t));
+    } else if (t.instance && !t.instance.ok && !t.crash) {
+      out.push(notTestable('noInstance', { type: t.name, error: t.instance.error ?? 'no existing instance either' }, t));
+    }
+    const notVisited = t.memberVisits.filter((v) => !v.value).map((v) => v.via);
+    for (const via of notVisited) {
+      out.push(via === '__dict__' && t.managedDict
+        ? { rule: 'managed-dict-not-visited', severity: 'error', type: t,
+          message: `an object stored in the __dict__ of a ${t.name} instance is not among gc.get_referents(instance): its tp_traverse does not visit the managed dict` }
+        : { rule: 'traverse-member-not-visited', severity: 'error', type: t, member: via,
+          message: `an object stored in ${t.name}.${via} is not among gc.get_referents(instance): its tp_traverse does not visit that member` });
     }
     if (t.crash) {
       out.push(crash('typeCrash', { crash: describeCrash(t.crash), type: t.name }, t));
@@ -49,6 +62,16 @@ function observations(report: RuntimeReport): Observation[] {
       out.push({ rule: 'instances-not-tracked', severity: 'error', type: t,
         message: `an instance of GC type ${t.name} made by ${t.instance.via === 'factory' ? 'its factory' : 'calling the type'} is not tracked (gc.is_tracked() is false)` });
     }
+    // A cycle through a member the traverse does not visit is that defect, already reported.
+    if (t.selfCycleCollected?.value === false && !notVisited.includes(t.selfCycleCollected.via === PROBE_ATTR ? '__dict__' : t.selfCycleCollected.via ?? '')) {
+      out.push(leak('cycleNotCollected', { type: t.name, via: t.selfCycleCollected.via ?? 'an attribute' }, t));
+    }
+    // Static types hold no reference to themselves: the type's visit and decref are heap types' duties.
+    if (!t.heap) continue;
+    if (!t.gc) {
+      out.push({ rule: 'gc-flag-missing', severity: t.immutable ? 'note' : 'error', type: t,
+        message: `heap type ${t.name} does not have Py_TPFLAGS_HAVE_GC: gc.is_tracked() is false for its instances and the collector never sees them` });
+    }
     if (t.gc && t.tracked && t.typeInReferents === false) {
       out.push({ rule: 'traverse-type-not-visited', severity: 'error', type: t,
         message: `${t.name} is not among gc.get_referents(instance): its tp_traverse does not visit the type` });
@@ -56,9 +79,6 @@ function observations(report: RuntimeReport): Observation[] {
     if (t.refcountDelta && t.refcountDelta.n > 0 && t.refcountDelta.value >= t.refcountDelta.n * 0.9) {
       out.push({ rule: 'dealloc-type-not-decrefed', severity: 'error', type: t,
         message: `the reference count of ${t.name} grew by ${t.refcountDelta.value} after ${t.refcountDelta.n} instances were created and freed: its tp_dealloc does not Py_DECREF the type` });
-    }
-    if (t.selfCycleCollected?.value === false) {
-      out.push(leak('cycleNotCollected', { type: t.name, via: t.selfCycleCollected.via ?? 'an attribute' }, t));
     }
   }
   for (const f of report.fresh) {
@@ -75,6 +95,13 @@ function observations(report: RuntimeReport): Observation[] {
     out.push(crash('freshModuleCrash', { module: report.module, crash: describeCrash(report.freshCrash) }, null));
   }
   return out;
+}
+
+/** The instance attribute the probe sets (src/runtime/probe.py PROBE_ATTR). */
+const PROBE_ATTR = '_capi_gc_probe';
+
+function notTestable(messageId: keyof typeof runtimeNotTestable.messages, data: Record<string, string>, type: RuntimeType | null): Observation {
+  return { rule: runtimeNotTestable.id, messageId, severity: runtimeNotTestable.defaultSeverity, message: formatMessage(runtimeNotTestable, messageId, data), type };
 }
 
 function crash(messageId: keyof typeof runtimeCrash.messages, data: Record<string, string>, type: RuntimeType | null): Observation {
@@ -125,7 +152,36 @@ function instanceProblem(t: RuntimeType): string {
 /** `check --verify`: each static finding's message says what the interpreter showed. */
 export function annotateFindings(findings: Finding[], report: RuntimeReport): Finding[] {
   return findings.map((f) => {
-    const { verdict, evidence } = verdictFor(f, report);
-    return { ...f, message: `${f.message} [${verdict}: ${evidence}]` };
+    const runtime = verdictFor(f, report);
+    return { ...f, message: `${f.message} [${runtime.verdict}: ${runtime.evidence}]`, runtime };
   });
+}
+
+export const FOUND_AT_RUN_TIME_ONLY = 'found at run time only';
+
+function sameType(staticType: string | null, runtimeType: string | null): boolean {
+  if (!staticType || !runtimeType) return false;
+  return staticType === runtimeType || runtimeType.endsWith(`.${staticType}`) || staticType.endsWith(`.${runtimeType}`);
+}
+
+/**
+ * `check --verify`: what the interpreter showed that no static finding predicted (the static misses to chase),
+ * and the notes on what could not be tested. A run-time finding is predicted by a static finding of its rule on
+ * its type, or by one the run time confirmed on its type (or, for a module-level leak, on its module).
+ */
+export function runtimeOnlyFindings(annotated: readonly Finding[], report: RuntimeReport, file: string): Finding[] {
+  const out: Finding[] = [];
+  for (const r of runtimeFindings(report, file)) {
+    if (r.rule === runtimeNotTestable.id) {
+      out.push(r);
+      continue;
+    }
+    const predicted = annotated.some((f) =>
+      (f.rule === r.rule && (sameType(f.type, r.type) || (r.type === null && f.type === null)))
+      || (f.runtime?.verdict === 'confirmed at run time' && (sameType(f.type, r.type) || r.type === null)));
+    if (predicted) continue;
+    const runtime = { verdict: FOUND_AT_RUN_TIME_ONLY, evidence: `capi-gc check did not predict it` } as const;
+    out.push({ ...r, message: `${r.message} [${runtime.verdict}: ${runtime.evidence}]`, runtime });
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
-"""capi-gc run-time probe: what the garbage collector really sees for an extension module's heap types.
+"""capi-gc run-time probe: what the garbage collector really sees for an extension module's types.
 
-    python probe.py list   <module> [--path DIR]...
+    python probe.py list   <module> [--lazy-factory TYPE=EXPR]... [--path DIR]...
     python probe.py type   <module> <qualname> [--instances N] [--factory EXPR] [--path DIR]...
     python probe.py module <module> [--factory EXPR] [--path DIR]...
 
@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import sys
+import traceback
 import types
 import weakref
 
@@ -99,31 +100,58 @@ def type_info(t):
             "disallow_instantiation": v >= (3, 10) and bool(f & DISALLOW_INSTANTIATION)}
 
 
+_created = []  # heap types the import (or a factory) created: a list, so no id is reused
+
+
+def heap_types_alive():
+    return [o for o in gc.get_objects() if is_heap_type(o)]
+
+
+def remember_created(before):
+    known = {id(t) for t in before}
+    _created.extend(t for t in heap_types_alive() if id(t) not in known)
+
+
+def created_by_import(t, names):
+    """A heap type alive after the import that was not before it, named for this module, for no module (a tp_name
+    without a dot: __module__ is builtins) or for a module that is not loaded (tp_name "pkg.mod.T" imported as mod):
+    it catches types kept only in C globals or module state that nothing else shows."""
+    if not any(c is t for c in _created):
+        return False
+    owner = getattr(t, "__module__", None)
+    return owner in names or owner == "builtins" or owner not in sys.modules
+
+
 def discover(mod, name, found):
-    """Calls found(t) for each heap type of the module: its attributes and their types, one gc.get_referents level
-    from them and from the module (m_traverse shows the state), then gc.get_objects() types of __module__ name."""
+    """Calls found(t) for each type of the module: its attributes and their types, one gc.get_referents level
+    from them and from the module (m_traverse shows the state), then the gc.get_objects() types of __module__ name or
+    created by the import, and the static types of tracked objects of __module__ name. Static types count only when
+    named for the module or exported under their own name (a module's functions are builtins' types)."""
     seen, names = set(), (name, name.rpartition(".")[2])
 
-    def consider(obj, check_module=False):
+    def consider(obj, check_module=False, attribute=None):
         for t in (obj, type(obj)):
-            if id(t) in seen or not is_heap_type(t) or foreign(t, name, mod):
+            if id(t) in seen or not isinstance(t, type) or foreign(t, name, mod):
                 continue
-            if check_module and getattr(t, "__module__", None) not in names:
+            named_here = getattr(t, "__module__", None) in names
+            if not is_heap_type(t) and not named_here and not (t is obj and attribute == t.__qualname__):
+                continue
+            if check_module and not named_here and not created_by_import(t, names):
                 continue
             seen.add(id(t))
             found(t)
 
-    values = list(vars(mod).values())
-    for v in values:
-        consider(v)
+    values = list(vars(mod).items())
+    for key, v in values:
+        consider(v, attribute=key)
+    values = [v for _, v in values]
     with Step("scan_referents"):
         for v in [mod] + values:
             for r in gc.get_referents(v):
                 consider(r)
     with Step("scan_objects"):
         for o in gc.get_objects():
-            if isinstance(o, type):
-                consider(o, check_module=True)
+            consider(o if isinstance(o, type) else type(o), check_module=True)
 
 
 def multi_phase(mod):
@@ -147,10 +175,13 @@ def multi_phase(mod):
 
 def load(name):
     mod, error = None, None
+    before = heap_types_alive()
     try:
         mod = importlib.import_module(name)
     except (Exception, SystemExit) as exc:
         error = describe(exc)
+    remember_created(before)
+    before = None
     file = getattr(mod, "__file__", None)
     emit("module", module=name, file=os.path.abspath(file) if isinstance(file, str) else None,
          multi_phase=multi_phase(mod) if mod is not None else None, import_error=error,
@@ -206,6 +237,40 @@ def settable_attributes(tp):
     return names
 
 
+class Marker:
+    """A fresh object to store in an attribute and look for among gc.get_referents(instance)."""
+
+
+def holds(obj, target, depth=2):
+    """target is among obj's referents, or in a container among them (an instance __dict__, a list member)."""
+    for r in gc.get_referents(obj):
+        if r is target:
+            return True
+        if depth > 1 and not isinstance(r, (type, types.ModuleType)) and holds(r, target, depth - 1):
+            return True
+    return False
+
+
+def member_visits(make, tp):
+    """Stores a fresh object in each settable attribute of a new instance: tp_traverse must show it to
+    gc.get_referents. One "member_visit" fact per attribute that kept the object (the instance __dict__ as
+    "__dict__")."""
+    for attr in settable_attributes(tp)[:12]:
+        with Step("member_visit", via=attr):
+            obj = make()
+            for candidate in (Marker(), [], {}):
+                try:
+                    setattr(obj, attr, candidate)
+                    if getattr(obj, attr) is candidate:
+                        break
+                except Exception:  # noqa: BLE001
+                    pass
+            else:
+                continue
+            emit("fact", fact="member_visit", value=holds(obj, candidate), via="__dict__" if attr == PROBE_ATTR else attr)
+            obj = candidate = None
+
+
 class CollectOnDel:
     """Runs a collection when it is freed: stored on an instance, it runs one inside that instance's tp_dealloc."""
 
@@ -251,8 +316,48 @@ def self_cycles(make, tp):
         emit("fact", fact="self_cycle_collected", value=None, reason="; ".join(reasons) or "no attribute to set")
 
 
+def lazy_type(mod, name, qualname, factory):
+    """A type created only when the module is used (by a function, on first use): the type of what the factory
+    makes, if it has the name asked for."""
+    try:
+        made = type(eval(compile(factory, "<factory>", "eval"), {"m": mod}))
+    except Exception:  # noqa: BLE001 - the factory's own error is reported when the instance is made
+        return None
+    return made if qualname in (made.__qualname__, type_info(made)["name"]) else None
+
+
+def cmd_list(mod, name, args):
+    """The module's types, then those its factories create (lazily made types): each factory runs once."""
+    seen = set()
+
+    def found(t, **extra):
+        if id(t) not in seen:
+            seen.add(id(t))
+            emit("type", **dict(type_info(t), **extra))
+
+    discover(mod, name, found)
+    for spec in args.lazy_factory:
+        type_name, _, factory = spec.partition("=")
+        with Step("factory", factory=type_name):
+            try:
+                code = compile(factory, "<factory>", "eval")
+                before = heap_types_alive()
+                made = eval(code, {"m": mod})
+                remember_created(before)
+                before = None
+            except Exception as exc:  # noqa: BLE001
+                emit("factory_error", name=type_name, error=describe(exc), traceback=traceback.format_exc(limit=-8))
+                continue
+            emit("factory", name=type_name, type=type_info(type(made))["name"], qualname=type(made).__qualname__)
+            found(type(made), lazy=True)
+            made = None
+            discover(mod, name, lambda t: found(t, lazy=True))
+
+
 def cmd_type(mod, name, args):
     tp = find_type(mod, name, args.qualname or "")
+    if tp is None and args.factory is not None:
+        tp = lazy_type(mod, name, args.qualname or "", args.factory)
     if tp is None:
         emit("error", step="find_type", error="LookupError: no type %r in %s" % (args.qualname, name))
         return
@@ -274,6 +379,8 @@ def cmd_type(mod, name, args):
                     raise TypeError("the factory returned None")
             except Exception as exc:  # noqa: BLE001
                 held, make, error = {}, None, describe(exc)
+                if via == "factory":
+                    emit("factory_error", error=error, traceback=traceback.format_exc(limit=-8))
         if not held and args.factory is None:
             held, via = {"inst": o for o in list(vars(mod).values()) + gc.get_objects() if type(o) is tp}, "existing"
     emit("instance", ok=bool(held), via=via if held else None, error=error)
@@ -286,7 +393,9 @@ def cmd_type(mod, name, args):
         emit("fact", fact="type_in_referents", value=value)
     with Step("collect_with_instance"):
         gc.collect()
-    if make is not None:
+    if make is not None and type_info(tp)["gc"]:
+        member_visits(make, tp)
+    if make is not None and type_info(tp)["heap"]:
         with Step("refcount"):
             gc.collect()
             before = sys.getrefcount(tp)
@@ -294,6 +403,7 @@ def cmd_type(mod, name, args):
                 make()
             gc.collect()
             emit("fact", fact="type_refcount_delta", value=sys.getrefcount(tp) - before, n=args.instances)
+    if make is not None:
         self_cycles(make, tp)
     else:
         emit("fact", fact="self_cycle_collected", value=None, reason="instances cannot be created repeatedly")
@@ -379,6 +489,7 @@ def main(argv):
     parser.add_argument("--path", action="append", default=[])
     parser.add_argument("--instances", type=int, default=100)
     parser.add_argument("--factory")
+    parser.add_argument("--lazy-factory", action="append", default=[], help="TYPE=EXPR, for list")
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -390,7 +501,7 @@ def main(argv):
     if mod is not None:
         with Step(args.command, announce=False):
             if args.command == "list":
-                discover(mod, args.module, lambda t: emit("type", **type_info(t)))
+                cmd_list(mod, args.module, args)
             else:
                 (cmd_type if args.command == "type" else cmd_module)(mod, args.module, args)
     emit("done")

@@ -1,7 +1,7 @@
 // `capi-gc verify`: what the garbage collector really sees for a built module's heap types, as findings, and the
 // run-time verdict on each static finding in `check --verify`.
 
-import { runProbeCommand, type ProbeLine, type ProbeOptions, type ProbeRun } from './driver.js';
+import { interpreterProblem, runProbeCommand, type ProbeLine, type ProbeOptions, type ProbeRun } from './driver.js';
 
 export interface VerifyOptions extends ProbeOptions {
   module: string;
@@ -25,6 +25,12 @@ export interface RuntimeType {
   selfCycleCollected: { value: boolean | null; via?: string; reason?: string } | null;
   /** An instance freed while one of its members runs gc.collect() in __del__ survived (true), or untestable (null). */
   collectInDealloc: boolean | null;
+  /** Whether gc.get_referents(instance) showed an object stored in each settable attribute. */
+  memberVisits: { via: string; value: boolean }[];
+  /** The factory given for the type raised: the error and its traceback. */
+  factoryError: { error: string; traceback: string } | null;
+  /** Found only after a factory ran (a type the module creates on first use). */
+  lazy: boolean;
   /** Step during which the probe of this type crashed or hung. */
   crash: { step: string; signal: string | null; timedOut: boolean } | null;
 }
@@ -49,11 +55,19 @@ export interface RuntimeReport {
   freshCrash: { step: string; signal: string | null; timedOut: boolean } | null;
   /** The probe itself could not run (interpreter missing, module not importable for another reason). */
   problem: string | null;
+  /** The interpreter cannot run the probe at all (not Python, Python < 3.9, missing): a usage error. */
+  interpreterProblem: string | null;
+  /** Factories (by the type name given) for which the module has no type: a usage error. */
+  unknownFactories: string[];
+  /** Factories that raised while the module's types were listed, before their type could be known. */
+  factoryErrors: { name: string; error: string; traceback: string }[];
 }
 
 export async function verifyModule(options: VerifyOptions): Promise<RuntimeReport> {
-  const list = await runProbeCommand(['list', options.module], options);
-  const moduleLine = list.lines.find((l) => l.event === 'module');
+  const unusable = await interpreterProblem(options.python, options.cwd);
+  const lazyFactories = Object.entries(options.factories).flatMap(([name, expr]) => ['--lazy-factory', `${name}=${expr}`]);
+  const list = unusable ? null : await runProbeCommand(['list', options.module, ...lazyFactories], options);
+  const moduleLine = list?.lines.find((l) => l.event === 'module');
   const report: RuntimeReport = {
     python: String(moduleLine?.python ?? 'unknown'),
     module: options.module,
@@ -64,7 +78,14 @@ export async function verifyModule(options: VerifyOptions): Promise<RuntimeRepor
     fresh: [],
     freshCrash: null,
     problem: null,
+    interpreterProblem: unusable,
+    unknownFactories: [],
+    factoryErrors: [],
   };
+  if (unusable || !list) {
+    report.problem = unusable;
+    return report;
+  }
   if (!moduleLine) {
     report.problem = list.crashedAt
       ? `importing ${options.module} crashed the interpreter (${describeDeath(list)})`
@@ -73,11 +94,18 @@ export async function verifyModule(options: VerifyOptions): Promise<RuntimeRepor
     return report;
   }
   if (report.importError) return report;
-  for (const t of list.lines.filter((l) => l.event === 'type')) {
+  const listed = list.lines.filter((l) => l.event === 'type');
+  for (const l of list.lines.filter((x) => x.event === 'factory_error')) {
+    report.factoryErrors.push({ name: String(l.name), error: String(l.error), traceback: String(l.traceback ?? '') });
+  }
+  report.unknownFactories = Object.keys(options.factories).filter((name) =>
+    !listed.some((t) => t.name === name || t.qualname === name) && !report.factoryErrors.some((e) => e.name === name));
+  if (report.unknownFactories.length) return report;
+  for (const t of listed) {
     const rt: RuntimeType = {
       name: String(t.name), qualname: String(t.qualname), heap: !!t.heap, gc: !!t.gc, immutable: !!t.immutable,
       managedDict: !!t.managed_dict, instance: null, tracked: null, typeInReferents: null, refcountDelta: null,
-      selfCycleCollected: null, collectInDealloc: null, crash: null,
+      selfCycleCollected: null, collectInDealloc: null, crash: null, memberVisits: [], factoryError: null, lazy: !!t.lazy,
     };
     const args = ['type', options.module, rt.qualname, '--instances', String(options.instances)];
     const factory = options.factories[rt.name] ?? options.factories[rt.qualname];
@@ -105,8 +133,10 @@ export async function verifyModule(options: VerifyOptions): Promise<RuntimeRepor
 function readTypeRun(rt: RuntimeType, run: ProbeRun): void {
   for (const l of run.lines) {
     if (l.event === 'instance') rt.instance = { ok: !!l.ok, via: str(l.via), error: str(l.error) };
+    if (l.event === 'factory_error') rt.factoryError = { error: String(l.error), traceback: String(l.traceback ?? '') };
     if (l.event !== 'fact') continue;
     switch (l.fact) {
+      case 'member_visit': if (typeof l.value === 'boolean') rt.memberVisits.push({ via: String(l.via), value: l.value }); break;
       case 'tracked': rt.tracked = bool(l.value); break;
       case 'type_in_referents': rt.typeInReferents = bool(l.value); break;
       case 'type_refcount_delta': if (typeof l.value === 'number') rt.refcountDelta = { value: l.value, n: Number(l.n ?? 0) }; break;
@@ -139,6 +169,8 @@ export function describeCrash(c: { step: string; signal: string | null; timedOut
     drop: 'freeing an instance',
     refcount: 'creating and freeing instances',
     self_cycle: 'collecting a cycle through an instance',
+    member_visit: 'reading gc.get_referents of an instance with an attribute set',
+    factory: 'running a factory',
     collect_in_dealloc: 'a collection run inside tp_dealloc (by a member freed there)',
     'start-up': 'importing the module',
   };

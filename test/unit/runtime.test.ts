@@ -58,7 +58,8 @@ function rtType(over: Partial<RuntimeType>): RuntimeType {
   return {
     name: 'm.Thing', qualname: 'Thing', heap: true, gc: true, immutable: false, managedDict: false,
     instance: { ok: true, via: 'call', error: null }, tracked: true, typeInReferents: true,
-    refcountDelta: { value: 0, n: 100 }, selfCycleCollected: { value: true, via: 'payload' }, collectInDealloc: true, crash: null, ...over,
+    refcountDelta: { value: 0, n: 100 }, selfCycleCollected: { value: true, via: 'payload' }, collectInDealloc: true, crash: null,
+    memberVisits: [], factoryError: null, lazy: false, ...over,
   };
 }
 
@@ -66,7 +67,7 @@ function report(types: RuntimeType[], over: Partial<RuntimeReport> = {}): Runtim
   return {
     python: '3.12.1', module: 'm', file: '/tmp/m.so', multiPhase: true, importError: null, types,
     fresh: [{ variant: 'plain', supported: true, moduleCollected: true, typesLeft: [] }], freshCrash: null, problem: null,
-    ...over,
+    interpreterProblem: null, unknownFactories: [], factoryErrors: [], ...over,
   };
 }
 
