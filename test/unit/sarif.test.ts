@@ -1,4 +1,4 @@
-// --format sarif: every log validates against the official SARIF 2.1.0 schema (Ajv) and, where it installs, with
+// --format sarif: every log validates against the SARIF 2.1.0 schema (Ajv) and, where it runs, with
 // @microsoft/sarif-multitool; rules, regions, related locations, fingerprints, suppressions and invocations.
 
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
-import { validateSarif } from '../sarif-validate.js';
+import { installSarifTools, validateSarif } from '../sarif-validate.js';
 import { NO_GC, noGc, runCli, withExampleProject, withTree } from '../cli-run.js';
 import { KNOWN_RULES } from '../../src/rules/index.js';
 
@@ -144,24 +144,11 @@ test('SARIF written with --output validates too', async () => {
   });
 });
 
-/** @microsoft/sarif-multitool, installed on demand into node_modules/.cache (it is 100 MB: not a dependency). */
-function multitool(): { bin: string } | { error: string } {
-  const dir = join(REPO_ROOT, 'node_modules', '.cache', 'capi-gc-sarif-multitool');
-  const bin = join(dir, 'node_modules', '.bin', 'sarif-multitool');
-  if (existsSync(bin)) return { bin };
-  mkdirSync(dir, { recursive: true });
-  const r = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', dir, '@microsoft/sarif-multitool@5.7.0'], {
-    encoding: 'utf8', timeout: 300_000,
-  });
-  if (r.status !== 0 || !existsSync(bin)) return { error: `npm install @microsoft/sarif-multitool failed: ${(r.stderr || r.error?.message || '').trim().slice(-500)}` };
-  return { bin };
-}
-
 test('every SARIF log above passes `sarif-multitool validate` (no error or warning)', (t) => {
   assert.ok(produced.length >= 7, `logs collected: ${produced.length}`);
-  const tool = multitool();
+  const tool = installSarifTools();
   if ('error' in tool) {
-    const why = `SKIPPED LOUDLY: @microsoft/sarif-multitool is not installable here, so only the Ajv schema validation ran: ${tool.error}`;
+    const why = `SKIPPED LOUDLY: @microsoft/sarif-multitool is not installable here, so no SARIF could be validated: ${tool.error}`;
     console.error(`# ${why}`);
     t.skip(why);
     return;
