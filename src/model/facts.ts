@@ -210,6 +210,24 @@ export interface IncludeFact {
   line: number;
 }
 
+/**
+ * A type object's field written at run time, before (or after) `PyType_Ready`: `Foo_Type.tp_traverse = f;`,
+ * `Foo_Type.tp_flags |= Py_TPFLAGS_HAVE_GC;`, or through a pointer, `tp->tp_flags &= ~Py_TPFLAGS_BASETYPE;`.
+ */
+export interface FieldAssignmentFact extends Position {
+  /** The type object written to, or for `through` the pointer variable that is dereferenced. */
+  typeName: string;
+  field: string;
+  value: Expr;
+  /** `=`, `|=`, `&=` …: flags are replaced, extended or masked. */
+  operator: string;
+  /** Under an if/else/switch/?: or in a loop: not done on every path. */
+  conditional: boolean;
+  /** `tp->field = …`: `typeName` is a pointer local or parameter of `inFunction`, resolved when linking. */
+  through: boolean;
+  inFunction: string;
+}
+
 export interface FileFacts {
   file: string;
   includes: IncludeFact[];
@@ -226,8 +244,8 @@ export interface FileFacts {
   memberTables: MemberTableFact[];
   getsetTables: GetSetTableFact[];
   macros: MacroFact[];
-  /** `Foo_Type.tp_flags = …` / `Foo_Type.tp_new = …` assignments at run time. */
-  staticFieldAssignments: { typeName: string; field: string; value: Expr; line: number; column: number }[];
+  /** `Foo_Type.tp_flags = …` / `tp->tp_traverse = …` assignments at run time, in source order. */
+  staticFieldAssignments: FieldAssignmentFact[];
   unknownConditions: { line: number; condition: string; macros: string[] }[];
   /** Functions whose bodies nest too deep to walk completely. */
   truncatedFunctions: string[];

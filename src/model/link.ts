@@ -1,7 +1,7 @@
 // Links per-file facts into one Model: resolves macros, slot arrays, structs, bases, storage and allocations.
 
 import type {
-  Expr, FileFacts, FunctionFact, SpecFact, StaticTypeFact, TypeCreationFact,
+  Expr, FieldAssignmentFact, FileFacts, FunctionFact, SpecFact, StaticTypeFact, TypeCreationFact,
 } from './facts.js';
 // Linking builds the model in place, so it works on the writable shapes; callers get it frozen.
 import {
@@ -74,7 +74,7 @@ class FactIndex {
   constructor(readonly files: FileFacts[], readonly symbols: SymbolTable) {
     for (const f of files) {
       for (const st of f.staticTypes) push(this.staticTypes, st.cName, st);
-      for (const a of f.staticFieldAssignments) push(this.fieldAssignments, a.typeName, { ...a, file: f.file });
+      for (const a of f.staticFieldAssignments) if (!a.through) push(this.fieldAssignments, a.typeName, { ...a, file: f.file });
       for (const fn of f.functions) {
         for (const a of fn.assignments) {
           // `Str_Type_slots[0].pfunc = &PyUnicode_Type;` fills a slot at run time (a base not constant in C).
@@ -108,9 +108,45 @@ class FactIndex {
       }
       for (const a of f.staticFieldAssignments) if (a.value.k === 'name') this.exposed.add(a.value.name);
     }
+    for (const f of files) {
+      for (const a of f.staticFieldAssignments) {
+        if (!a.through) continue;
+        for (const { typeName, value } of this.typeObjectsPointedAt(a, f)) push(this.fieldAssignments, typeName, { ...a, typeName, value, file: f.file });
+      }
+    }
     if (this.hasCreatingMacros) {
       this.creations.push(...creationsThroughMacros(files.flatMap((f) => f.functions), symbols));
     }
+  }
+
+  /**
+   * The static type objects a pointer can point at where `pointer->tp_x = value` is written: a local assigned only
+   * `&Foo_Type`, or a parameter every caller passes `&Foo_Type` for (`init_type(&Foo_Type, foo_traverse)`). A value
+   * that is itself a parameter is the argument of each such call.
+   */
+  private typeObjectsPointedAt(a: FieldAssignmentFact, f: FileFacts): { typeName: string; value: Expr }[] {
+    const fn = f.functions.find((x) => x.name === a.inFunction);
+    if (!fn) return [];
+    const typeObject = (e: Expr): string | null => (e.k === 'addr' && e.of.k === 'name' && this.staticTypes.has(e.of.name) ? e.of.name : null);
+    const param = fn.params.findIndex((p) => p.name === a.typeName);
+    const assigned = fn.assignments.filter((x) => isName(x.target, a.typeName));
+    if (param < 0) {
+      const targets = assigned.map((x) => typeObject(x.value));
+      return targets.length && targets.every((t) => t === targets[0]) && targets[0] ? [{ typeName: targets[0], value: a.value }] : [];
+    }
+    if (assigned.length) return [];
+    const valueParam = a.value.k === 'name' ? fn.params.findIndex((p) => p.name === (a.value as { name: string }).name) : -1;
+    const out: { typeName: string; value: Expr }[] = [];
+    for (const caller of this.callers.get(fn.name) ?? []) {
+      for (const call of caller.calls) {
+        if (calleeName(call.callee) !== fn.name) continue;
+        const t = call.args[param] && typeObject(call.args[param]);
+        if (!t) return [];
+        const value = valueParam >= 0 ? call.args[valueParam] : a.value;
+        if (value) out.push({ typeName: t, value });
+      }
+    }
+    return out;
   }
 
   function(name: string, file: string): FunctionFact | null {
@@ -224,6 +260,38 @@ function resolveFlags(v: (Expr & { line?: number; column?: number }) | null, fil
 }
 
 /**
+ * `tp_flags = X` replaces the flags (when done on every path), `tp_flags |= X` adds X, `tp_flags &= ~X` removes X.
+ * A conditional replacement can only add; a conditional removal of Py_TPFLAGS_HAVE_GC leaves GC support unknown.
+ */
+function assignFlags(a: FileFacts['staticFieldAssignments'][number] & { file: string }, index: FactIndex, flags: FlagSet): void {
+  switch (a.operator) {
+    case '=':
+      if (!a.conditional) {
+        flags.names.clear();
+        flags.unresolved.length = 0;
+        flags.position = { line: a.line, column: a.column };
+      }
+      addFlags(a.value, a.file, index, flags, 0);
+      return;
+    case '|=':
+      addFlags(a.value, a.file, index, flags, 0);
+      return;
+    case '&=': {
+      if (a.value.k !== 'unary' || a.value.op !== '~') break;
+      const removed: FlagSet = { names: new Set(), unresolved: [], position: null };
+      addFlags(a.value.of, a.file, index, removed, 0);
+      if (removed.unresolved.length) flags.unresolved.push(...removed.unresolved);
+      for (const name of removed.names) {
+        if (!a.conditional) flags.names.delete(name);
+        else if (name === 'Py_TPFLAGS_HAVE_GC') flags.unresolved.push(`${render(a.value)} (cleared on some paths)`);
+      }
+      return;
+    }
+  }
+  flags.unresolved.push(`${a.operator} ${render(a.value)}`);
+}
+
+/**
  * Only `|` combinations of names (and macros for them) are understood; any other operator is recorded as
  * unresolved with its operands, so `X & ~Y` makes the answer unknown rather than wrong.
  */
@@ -288,7 +356,7 @@ function staticTypeFrom(st: StaticTypeFact, index: FactIndex, uncertainties: Unc
   for (const a of index.fieldAssignments.get(st.cName) ?? []) {
     // `Foo_Type.tp_new = …` writes to the Foo_Type its own file sees.
     if (sameName.length > 1 && index.symbols.resolveAmong('static type', st.cName, a.file, sameName, linkageOf) !== st) continue;
-    if (a.field === 'tp_flags') addFlags(a.value, a.file, index, flags, 0);
+    if (a.field === 'tp_flags') assignFlags(a, index, flags);
     else slots.set(a.field, slotValue(a.value, a, a.file));
   }
   if (st.positionalUnreliable) {

@@ -444,7 +444,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'assignment_expression': {
       const left = node.childForFieldName('left');
       const right = node.childForFieldName('right');
-      if (left && right) recordAssignment(lower(left), right, null, fn, facts, node);
+      if (left && right) recordAssignment(lower(left), right, null, fn, facts, node, ctx, node.childForFieldName('operator')?.text ?? '=');
       walkChild(left, ctx);
       walkChild(right, ctx);
       return;
@@ -460,7 +460,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
         fn.locals.push({ name: info.name.text, typeName: tn, pointerDepth: info.pointerDepth });
         const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
         if (value) {
-          recordAssignment({ k: 'name', name: info.name.text }, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d);
+          recordAssignment({ k: 'name', name: info.name.text }, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d, ctx, '=');
           walkChild(value, ctx);
         }
       }
@@ -554,11 +554,16 @@ function specName(e: Expr): string | null {
   return e.k === 'addr' && e.of.k === 'name' ? e.of.name : null;
 }
 
-function recordAssignment(target: Expr, value: Node, declaredType: string | null, fn: FunctionFact, facts: FileFacts, at: Node): void {
+function recordAssignment(
+  target: Expr, value: Node, declaredType: string | null, fn: FunctionFact, facts: FileFacts, at: Node, ctx: WalkContext, operator: string,
+): void {
   const a: AssignmentFact = { target, value: lower(value), declaredType, ...position(at) };
   fn.assignments.push(a);
-  // `Foo_Type.tp_flags = …`: a static type finished at run time.
-  if (target.k === 'member' && !target.arrow && target.object.k === 'name' && /^tp_\w+$/.test(target.field)) {
-    facts.staticFieldAssignments.push({ typeName: target.object.name, field: target.field, value: a.value, line: a.line, column: a.column });
+  // `Foo_Type.tp_flags = …` or `tp->tp_traverse = …`: a type object finished at run time.
+  if (target.k === 'member' && target.object.k === 'name' && /^tp_\w+$/.test(target.field)) {
+    facts.staticFieldAssignments.push({
+      typeName: target.object.name, field: target.field, value: a.value, operator, conditional: ctx.conditional || ctx.inLoop,
+      through: target.arrow, inFunction: fn.name, line: a.line, column: a.column,
+    });
   }
 }
