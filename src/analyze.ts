@@ -3,6 +3,7 @@
 import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { shimSource } from './parse/shim.js';
+import { typeDefiningMacros } from './parse/type-macros.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment } from './model/capi.js';
 import { createExtractor, type Extractor } from './pool/extractor.js';
@@ -201,13 +202,14 @@ async function buildModel(
   extractor: Extractor,
 ): Promise<BuiltModel> {
   const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
+  const typeMacros = typeDefiningMacros(sources);
   const slots: (FileFacts | null)[] = new Array(sources.length).fill(null);
   const shimmed: { index: number; file: string; text: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];
   sources.forEach((source, index) => {
     try {
-      const shim = shimSource(source.text, env);
+      const shim = shimSource(source.text, env, typeMacros, source.file);
       for (const note of shim.notes) problems.push({ file: source.file, message: `line ${note.line}: ${note.message}` });
       const cached = cache.get(source.file);
       if (cached && cached.text === shim.text) {

@@ -1,8 +1,10 @@
 // Length-preserving rewrites of the CPython macros that tree-sitter-c cannot parse as written.
 // Every replacement is exactly as long as the text it replaces and keeps every newline, so node offsets,
-// rows and columns still point into the original file.
+// rows and columns still point into the original file. The one exception is a project macro that declares a
+// type object (parse/type-macros.ts): it is expanded, keeping every line number.
 
 import { preprocess, type MacroEnvironment, type PreprocessResult } from './preprocessor.js';
+import { expandTypeMacros, NO_TYPE_MACROS, type TypeMacroTable } from './type-macros.js';
 
 export interface ShimResult {
   text: string;
@@ -10,9 +12,10 @@ export interface ShimResult {
   notes: PreprocessResult['notes'];
 }
 
-export function shimSource(source: string, env: MacroEnvironment): ShimResult {
+export function shimSource(source: string, env: MacroEnvironment, typeMacros: TypeMacroTable = NO_TYPE_MACROS, file = ''): ShimResult {
   const pre = preprocess(source, env);
-  return { text: rewriteMacros(pre.text), unknownConditions: pre.unknownConditions, notes: pre.notes };
+  const expanded = expandTypeMacros(pre.text, file, typeMacros);
+  return { text: rewriteMacros(expanded.text), unknownConditions: pre.unknownConditions, notes: [...pre.notes, ...expanded.notes] };
 }
 
 /** Attribute-like macros that only decorate a declaration: blanked so the declaration parses. */
