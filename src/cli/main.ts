@@ -6,7 +6,7 @@ import { analyzePaths } from '../analyze.js';
 import { formatDiagnostics, formatFindings, printable as printableName } from '../report/text.js';
 import { formatJson, formatJsonDocument } from '../report/json.js';
 import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime/verify.js';
-import { annotateFindings, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
+import { annotateFindings, placeInSource, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
 import { displayPath } from '../files/discover.js';
 import { KNOWN_RULES, findRule } from '../rules/index.js';
 import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
@@ -282,7 +282,7 @@ async function checkCommand(args: string[]): Promise<number> {
     if (report.problem && !report.importError) process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
     const annotated = annotateFindings(result.findings, report);
     const where = report.file ? displayPath(report.file, cwd) : settings.module;
-    result.findings = sortFindings([...annotated, ...runtimeOnlyFindings(annotated, report, where)]);
+    result.findings = sortFindings([...annotated, ...placeInSource(runtimeOnlyFindings(annotated, report, where), result.model)]);
   }
   const index = new SourceIndex(result.sources);
   let findings: Finding[] = result.findings;

@@ -185,3 +185,38 @@ export function runtimeOnlyFindings(annotated: readonly Finding[], report: Runti
   }
   return out;
 }
+
+/** What `placeInSource` needs of the model: the types and modules it found, with where they are defined. */
+export interface SourcePlaces {
+  readonly types: readonly {
+    readonly name: string | null;
+    readonly file: string;
+    readonly line: number;
+    readonly column: number;
+    readonly struct: { readonly members: readonly { readonly name: string; readonly line: number; readonly column: number }[]; readonly file: string } | null;
+  }[];
+  readonly modules: readonly { readonly name: string | null; readonly def: { readonly file: string; readonly line: number; readonly column: number } }[];
+}
+
+/**
+ * `check --verify`: a finding found at run time only points at the C source of its type when the sources say
+ * which one it is (the member's declaration for a member not visited, else the spec or PyTypeObject; the
+ * PyModuleDef for a module-level finding) rather than at the built module. Ambiguous or unknown: left as is.
+ */
+export function placeInSource(findings: readonly Finding[], places: SourcePlaces): Finding[] {
+  return findings.map((f) => {
+    if (f.type) {
+      const candidates = places.types.filter((t) => sameType(t.name, f.type));
+      if (candidates.length !== 1) return f;
+      const t = candidates[0];
+      const member = f.member && t.struct ? t.struct.members.find((m) => m.name === f.member) : undefined;
+      if (member) return { ...f, file: t.struct!.file, line: member.line, column: member.column };
+      return { ...f, file: t.file, line: t.line, column: t.column };
+    }
+    if (!f.module) return f;
+    const modules = places.modules.filter((m) => m.name === f.module || (m.name !== null && f.module!.endsWith(`.${m.name}`)));
+    if (modules.length !== 1) return f;
+    const def = modules[0].def;
+    return { ...f, file: def.file, line: def.line, column: def.column };
+  });
+}

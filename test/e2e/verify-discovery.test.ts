@@ -5,7 +5,7 @@
 // errors, exit 2). Each fixture is compiled once per CPython version; the versions run in parallel.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { compileExtension, makeTempDir, removeTempDir, type BuiltExtension } from './build.js';
 import { CLI_PATH, runCapiGc } from './cli.js';
@@ -76,6 +76,16 @@ describe('verify discovers and probes every type', { concurrency: true }, () => 
         assert.ok(f, JSON.stringify(check.report.findings));
         assert.match(f.message, /\[confirmed at run time: [^\]]*\]$/);
         assert.ok(!check.report.findings.some((x) => /found at run time only/.test(x.message)), 'check predicted it');
+      });
+
+      it('a missed visit check cannot decide is found at run time only, placed at the member in the C source', async () => {
+        const ext = await build(py, 'unseen_visit');
+        const check = await runCapiGc([ext.source], ['--verify', '--module', ext.moduleName, '--python', py.executable, '--path', ext.dir]);
+        const only = check.report.findings.filter((x) => /found at run time only/.test(x.message));
+        assert.deepEqual(only.map((x) => `${x.rule} ${x.member}`), ['traverse-member-not-visited b'], JSON.stringify(check.report.findings));
+        const [f] = only;
+        assert.ok(f.file.endsWith('unseen_visit.c'), f.file);
+        assert.match(readFileSync(ext.source, 'utf8').split('\n')[f.line - 1], /PyObject \*b;/);
       });
 
       it('a factory that raises is a not-testable note with its traceback; one for no type is a usage error', async () => {

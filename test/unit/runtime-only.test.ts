@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runtimeOnlyFindings, FOUND_AT_RUN_TIME_ONLY } from '../../src/runtime/findings.js';
+import { placeInSource, runtimeOnlyFindings, FOUND_AT_RUN_TIME_ONLY, type SourcePlaces } from '../../src/runtime/findings.js';
 import type { RuntimeReport, RuntimeType } from '../../src/runtime/verify.js';
 import type { Finding } from '../../src/rules/rule.js';
 
@@ -45,4 +45,37 @@ test('a static finding of another rule on another type predicts nothing', () => 
 
 test('a clean run adds nothing', () => {
   assert.deepEqual(runtimeOnlyFindings([], report(pairType(true)), 'mod.so'), []);
+});
+
+function places(...typeNames: (string | null)[]): SourcePlaces {
+  return {
+    types: typeNames.map((name, i) => ({
+      name, file: 'src/mod.c', line: 40 + i, column: 1,
+      struct: { file: 'src/mod.h', members: [{ name: 'a', line: 7, column: 5 }, { name: 'b', line: 8, column: 15 }] },
+    })),
+    modules: [{ name: 'mod', def: { file: 'src/mod.c', line: 90, column: 8 } }],
+  };
+}
+
+test('found at run time only points at the member declaration in the C source, not at line 1 of the built module', () => {
+  const only = runtimeOnlyFindings([], report(pairType(false)), 'build/mod.so');
+  assert.equal(only[0].file, 'build/mod.so');
+  const [placed] = placeInSource(only, places('mod.Pair', 'mod.Other'));
+  assert.deepEqual([placed.file, placed.line, placed.column], ['src/mod.h', 8, 15]);
+  assert.equal(placed.rule, only[0].rule);
+  assert.equal(placed.message, only[0].message);
+});
+
+test('a run-time finding on a type without a member points at the type; a module-level one at its PyModuleDef', () => {
+  const typeLevel = { ...runtimeOnlyFindings([], report(pairType(false)), 'build/mod.so')[0], member: null };
+  const [onType] = placeInSource([typeLevel], places('Other', 'Pair'));
+  assert.deepEqual([onType.file, onType.line], ['src/mod.c', 41]);
+  const [onModule] = placeInSource([{ ...typeLevel, type: null, module: 'mod' }], places());
+  assert.deepEqual([onModule.file, onModule.line, onModule.column], ['src/mod.c', 90, 8]);
+});
+
+test('a type the sources name twice, or not at all, keeps the built module as its place: no guess', () => {
+  const only = runtimeOnlyFindings([], report(pairType(false)), 'build/mod.so');
+  assert.equal(placeInSource(only, places('Pair', 'mod.Pair'))[0].file, 'build/mod.so');
+  assert.equal(placeInSource(only, places('other.Pair'))[0].file, 'build/mod.so');
 });
