@@ -78,6 +78,17 @@ describe('verify discovers and probes every type', { concurrency: true }, () => 
         assert.ok(!check.report.findings.some((x) => /found at run time only/.test(x.message)), 'check predicted it');
       });
 
+      it('a static type declared by a project macro, with slots set by a ready helper: the missed visit is predicted and confirmed', async () => {
+        const ext = await build(py, 'macro_declared');
+        const r = await verify(py.executable, ext.moduleName, ext.dir);
+        assert.equal(r.code, 1, r.stderr);
+        assert.deepEqual(r.errors.map((f) => `${f.type} ${f.rule} ${f.member}`), ['macro_declared.Pair traverse-member-not-visited b']);
+        const check = await runCapiGc([ext.source], ['--verify', '--module', ext.moduleName, '--python', py.executable, '--path', ext.dir]);
+        assert.deepEqual(check.report.findings.filter((x) => x.severity !== 'note').map((x) => `${x.rule} ${x.member}`),
+          ['traverse-member-not-visited b'], JSON.stringify(check.report.findings));
+        assert.match(check.report.findings[0].message, /\[confirmed at run time: [^\]]*\]$/);
+      });
+
       it('a missed visit check cannot decide is found at run time only, placed at the member in the C source', async () => {
         const ext = await build(py, 'unseen_visit');
         const check = await runCapiGc([ext.source], ['--verify', '--module', ext.moduleName, '--python', py.executable, '--path', ext.dir]);
