@@ -23,7 +23,7 @@ import { unusedSuppressions, type SuppressionComment } from '../suppress.js';
 import { BaselineError, applyBaseline, baselineEntries, formatBaseline, readBaseline, type Baseline, type BaselineEntry } from '../baseline/baseline.js';
 import { parseColorChoice, useColor } from './color.js';
 import { progressWanted, startProgress } from './progress.js';
-import { OutputError, checkOutputPath, writeOutputFile } from './output.js';
+import { OutputError, checkOutputPath, inputClash, writeOutputFile } from './output.js';
 import { dirname, resolve } from 'node:path';
 
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
@@ -198,7 +198,7 @@ async function checkCommand(args: string[]): Promise<number> {
     const path = values[option];
     if (path === undefined) continue;
     if (!path.trim()) return usageError(`--${option} needs a file name`);
-    const problem = checkOutputPath(path, cwd, what);
+    const problem = checkOutputPath(path, cwd, what, option === 'write-baseline' ? 'baseline' : 'report');
     if (problem) return usageError(problem);
   }
   let baseline: Baseline | null = null;
@@ -308,6 +308,11 @@ async function checkCommand(args: string[]): Promise<number> {
     if (values['report-stale-baseline']) {
       for (const e of stale) notes.push(`capi-gc: stale baseline entry: ${printableName(e.file)}:${e.line}: [${e.rule}] ${printableName(e.message)}`);
     }
+  }
+  for (const [option, what] of [['output', 'output file'], ['write-baseline', 'baseline']] as const) {
+    const path = values[option];
+    const clash = path === undefined ? null : inputClash(path, cwd, what, result.sources?.keys() ?? []);
+    if (clash) return usageError(clash);
   }
   if (values['write-baseline'] !== undefined) {
     const recorded = result.findings;

@@ -173,6 +173,44 @@ test('baseline: unreadable, corrupt, foreign or wrong-version files are exit 2 w
   });
 });
 
+test('--output and --write-baseline never write over a source, a configuration file, an analysed input or a file that is not a baseline', async () => {
+  const pyproject = '[tool.capi-gc]\nfail-on = "error"\n';
+  await withTree({ 'a.c': NO_GC, 'inc/b.h': '/* header */\n', 'pyproject.toml': pyproject, 'notes.txt': 'my notes\n', 'data.json': '{"mine": true}\n' }, (dir) => {
+    const source = readFileSync(join(dir, 'a.c'), 'utf8');
+    const cases: [string[], RegExp][] = [
+      [['check', '.', '--output', 'a.c'], /output file a\.c is one of your project's files/],
+      [['check', '.', '--format', 'sarif', '--output', 'inc/b.h'], /output file inc\/b\.h is one of your project's files/],
+      [['check', '.', '--output', 'pyproject.toml'], /output file pyproject\.toml is one of your project's files/],
+      [['check', '.', '--write-baseline', 'a.c'], /baseline a\.c is one of your project's files/],
+      [['check', '.', '--write-baseline', 'pyproject.toml'], /baseline pyproject\.toml is one of your project's files/],
+      [['check', '.', '--write-baseline', 'data.json'], /baseline data\.json exists and is not a capi-gc baseline/],
+      [['check', 'a.c', 'notes.txt', '--output', 'notes.txt'], /output file notes\.txt is a file this run analyses/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args, dir);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    assert.equal(readFileSync(join(dir, 'a.c'), 'utf8'), source);
+    assert.equal(readFileSync(join(dir, 'inc', 'b.h'), 'utf8'), '/* header */\n');
+    assert.equal(readFileSync(join(dir, 'pyproject.toml'), 'utf8'), pyproject);
+    assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'my notes\n');
+    assert.equal(readFileSync(join(dir, 'data.json'), 'utf8'), '{"mine": true}\n');
+    // A report over an earlier report, and a baseline over an earlier baseline (or an empty file), are fine.
+    writeFileSync(join(dir, 'report.sarif'), 'old');
+    assert.equal(runCli(['check', 'a.c', '--format', 'sarif', '--output', 'report.sarif'], dir).code, 1);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')).version, '2.1.0');
+    writeFileSync(join(dir, 'b.json'), '');
+    assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0);
+    assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0, 'a baseline is rewritten');
+    // A baseline an editor saved with a byte order mark is still read.
+    writeFileSync(join(dir, 'bom.json'), '\uFEFF' + readFileSync(join(dir, 'b.json'), 'utf8'));
+    const r = runCli(['check', 'a.c', '--baseline', 'bom.json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /1 known finding\(s\) not shown; 0 new/);
+  });
+});
+
 test('suppression comments: capi-gc, NOLINT, NOLINTNEXTLINE, NOLINTBEGIN/END, reasons', () => {
   const text = [
     'a; // capi-gc: ignore[gc-flag-missing] -- immortal', // 1
