@@ -346,7 +346,7 @@ async function checkCommand(args: string[]): Promise<number> {
     });
   } else if (format === 'sarif') {
     report = formatSarif(result, { cwd, exitCode, ruleDoc: readRuleDoc, findings, baseline: baseline !== null, arguments: ['check', ...args] });
-  } else if (format === 'github') report = formatGithub(findings, result.problems, result.sources);
+  } else if (format === 'github') report = formatGithub(findings, result.problems, result.sources, cwd);
   else report = formatFindings({ findings }, { verbose: values.verbose, color, source: values['show-source'] ? index : undefined });
   if (toFile) {
     try {
