@@ -201,6 +201,13 @@ async function checkCommand(args: string[]): Promise<number> {
     const problem = checkOutputPath(path, cwd, what, option === 'write-baseline' ? 'baseline' : 'report');
     if (problem) return usageError(problem);
   }
+  if (values.output !== undefined) {
+    for (const [option, path] of [['--baseline', values.baseline], ['--write-baseline', values['write-baseline']]] as const) {
+      if (path !== undefined && resolve(cwd, path) === resolve(cwd, values.output)) {
+        return usageError(`--output ${values.output} is also the file of ${option}; the report would replace the baseline: give another name`);
+      }
+    }
+  }
   let baseline: Baseline | null = null;
   if (values.baseline !== undefined) {
     try {

@@ -203,6 +203,14 @@ test('--output and --write-baseline never write over a source, a configuration f
     writeFileSync(join(dir, 'b.json'), '');
     assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0);
     assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0, 'a baseline is rewritten');
+    // The report never replaces the baseline it is read against or written to.
+    const baselineText = readFileSync(join(dir, 'b.json'), 'utf8');
+    for (const option of ['--baseline', '--write-baseline']) {
+      const r = runCli(['check', 'a.c', option, 'b.json', '--output', './b.json'], dir);
+      assert.equal(r.code, 2, option);
+      assert.match(r.stderr, new RegExp(`--output \\./b\\.json is also the file of ${option}`));
+      assert.equal(readFileSync(join(dir, 'b.json'), 'utf8'), baselineText);
+    }
     // A baseline an editor saved with a byte order mark is still read.
     writeFileSync(join(dir, 'bom.json'), '\uFEFF' + readFileSync(join(dir, 'b.json'), 'utf8'));
     const r = runCli(['check', 'a.c', '--baseline', 'bom.json'], dir);
