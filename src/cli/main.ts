@@ -9,7 +9,7 @@ import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime
 import { annotateFindings, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
 import { displayPath } from '../files/discover.js';
 import { KNOWN_RULES, findRule } from '../rules/index.js';
-import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
+import { isKnownRuleId, nearestWord, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
 import { TOOL_VERSION } from '../version.js';
@@ -160,7 +160,7 @@ async function checkCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    process.stderr.write(`capi-gc: ${(error as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`capi-gc: ${optionErrorMessage(error as Error)}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -208,6 +208,7 @@ async function checkCommand(args: string[]): Promise<number> {
       }
     }
   }
+  if (values.baseline !== undefined && !values.baseline.trim()) return usageError('--baseline needs a file name');
   let baseline: Baseline | null = null;
   if (values.baseline !== undefined) {
     try {
@@ -429,7 +430,7 @@ async function verifyCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    return usageError(`${(error as Error).message}`);
+    return usageError(optionErrorMessage(error as Error));
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) return usageError('verify takes one module name');
@@ -476,6 +477,19 @@ function verifyUsageProblem(report: RuntimeReport): string | null {
     return `verify: --factory ${report.unknownFactories.join(', ')}: ${report.module} has no such type (name it as module.Type, as verify lists it)`;
   }
   return null;
+}
+
+/** node:util parseArgs's error in a user's words: an unknown option gets a "did you mean" and points at --help. */
+function optionErrorMessage(error: Error): string {
+  const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(error.message);
+  if (unknown) {
+    const options = new Set(USAGE.match(/--[a-z][a-z-]*/g) ?? []);
+    const near = unknown[1].startsWith('--') ? nearestWord(unknown[1].split('=')[0], options) : null;
+    return `unknown option ${unknown[1]}${near ? ` (did you mean ${near}?)` : ''}; \`capi-gc --help\` lists the options`;
+  }
+  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(error.message);
+  if (missing) return `${missing[1]} needs a value; \`capi-gc --help\` lists the options`;
+  return `${error.message}\n(\`capi-gc --help\` lists the options)`;
 }
 
 function usageError(message: string): number {

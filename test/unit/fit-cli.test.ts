@@ -298,3 +298,24 @@ test('bad option values are exit 2 with a message, and no report is written', as
     assert.deepEqual(readdirSync(join(dir, 'out')), []);
   });
 });
+
+test('a mistyped or incomplete option is exit 2 with one clear line: the nearest option, or what it needs', async () => {
+  await withTree({ 'a.c': NO_GC }, (dir) => {
+    const cases: [string[], RegExp][] = [
+      [['check', 'a.c', '--formt', 'json'], /^capi-gc: unknown option --formt \(did you mean --format\?\); `capi-gc --help` lists the options\n$/],
+      [['check', 'a.c', '--colour', 'never'], /^capi-gc: unknown option --colour \(did you mean --color\?\);/],
+      [['check', 'a.c', '--frobnicate'], /^capi-gc: unknown option --frobnicate; `capi-gc --help` lists the options\n$/],
+      [['check', 'a.c', '--output'], /^capi-gc: --output needs a value;/],
+      [['check', 'a.c', '--baseline='], /^capi-gc: --baseline needs a file name\n$/],
+      [['check', 'a.c', '--color', 'sometimes'], /--color must be auto, always or never, not "sometimes"/],
+      [['check', 'a.c', '--format', 'xml'], /--format must be text, json, sarif or github, not "xml"/],
+      [['verify', '--pythn', 'python3', 'm'], /^capi-gc: unknown option --pythn \(did you mean --python\?\);/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args, dir);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.equal(r.stdout, '');
+    }
+  });
+});
