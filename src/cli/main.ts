@@ -368,6 +368,9 @@ async function checkCommand(args: string[]): Promise<number> {
     // Findings only; but input that was not analysed makes the run fail, so it is always said.
     const failed = result.problems.filter((p) => p.notAnalysed || p.fatal);
     for (const p of failed) process.stderr.write(`capi-gc: ${printableName(p.file)}: ${printableName(p.message)}\n`);
+    // Asked for by name: the stale entries are listed even when the rest is quiet.
+    const staleLines = notes.filter((n) => n.startsWith('capi-gc: stale baseline entry: '));
+    if (staleLines.length) process.stderr.write(staleLines.join('\n') + '\n');
   } else {
     process.stderr.write(formatDiagnostics({ ...result, findings }, { verbose: values.verbose, color: false }));
     if (notes.length) process.stderr.write(notes.join('\n') + '\n');

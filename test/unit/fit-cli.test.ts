@@ -146,6 +146,9 @@ test('baseline: adopted, then a new defect is caught while the old ones stay qui
     r = runCli(['check', 'src', '--baseline', 'capi-gc-baseline.json', '--report-stale-baseline'], dir);
     assert.match(r.stderr, /1 entry no longer matches a finding/);
     assert.match(r.stderr, /stale baseline entry: src\/leakymodule\.c:80: \[gc-flag-missing\]/);
+    // --quiet keeps the findings only, but the stale entries were asked for by name.
+    r = runCli(['check', 'src', '--baseline', 'capi-gc-baseline.json', '--report-stale-baseline', '--quiet'], dir);
+    assert.equal(r.stderr, 'capi-gc: stale baseline entry: src/leakymodule.c:80: [gc-flag-missing] ' + doc.findings.find((e: { rule: string }) => e.rule === 'gc-flag-missing').message + '\n');
   });
 });
 
