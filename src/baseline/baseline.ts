@@ -49,7 +49,7 @@ export function readBaseline(path: string, cwd: string): Baseline {
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(text.replace(/^\uFEFF/, '')); // an editor's byte order mark is not an error
   } catch (error) {
     throw new BaselineError(`baseline ${path} is not valid JSON (${(error as Error).message}); write it again with --write-baseline`);
   }

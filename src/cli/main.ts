@@ -9,7 +9,7 @@ import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime
 import { annotateFindings, placeInSource, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
 import { displayPath } from '../files/discover.js';
 import { KNOWN_RULES, findRule } from '../rules/index.js';
-import { isKnownRuleId, unknownRuleMessage } from '../rules/ids.js';
+import { isKnownRuleId, nearestWord, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
 import { readRuleDoc } from './docs.js';
 import { TOOL_VERSION } from '../version.js';
@@ -23,7 +23,7 @@ import { unusedSuppressions, type SuppressionComment } from '../suppress.js';
 import { BaselineError, applyBaseline, baselineEntries, formatBaseline, readBaseline, type Baseline, type BaselineEntry } from '../baseline/baseline.js';
 import { parseColorChoice, useColor } from './color.js';
 import { progressWanted, startProgress } from './progress.js';
-import { OutputError, checkOutputPath, writeOutputFile } from './output.js';
+import { OutputError, checkOutputPath, inputClash, writeOutputFile } from './output.js';
 import { dirname, resolve } from 'node:path';
 
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
@@ -160,7 +160,7 @@ async function checkCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    process.stderr.write(`capi-gc: ${(error as Error).message}\n${USAGE}\n`);
+    process.stderr.write(`capi-gc: ${optionErrorMessage(error as Error)}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -198,9 +198,17 @@ async function checkCommand(args: string[]): Promise<number> {
     const path = values[option];
     if (path === undefined) continue;
     if (!path.trim()) return usageError(`--${option} needs a file name`);
-    const problem = checkOutputPath(path, cwd, what);
+    const problem = checkOutputPath(path, cwd, what, option === 'write-baseline' ? 'baseline' : 'report');
     if (problem) return usageError(problem);
   }
+  if (values.output !== undefined) {
+    for (const [option, path] of [['--baseline', values.baseline], ['--write-baseline', values['write-baseline']]] as const) {
+      if (path !== undefined && resolve(cwd, path) === resolve(cwd, values.output)) {
+        return usageError(`--output ${values.output} is also the file of ${option}; the report would replace the baseline: give another name`);
+      }
+    }
+  }
+  if (values.baseline !== undefined && !values.baseline.trim()) return usageError('--baseline needs a file name');
   let baseline: Baseline | null = null;
   if (values.baseline !== undefined) {
     try {
@@ -309,6 +317,11 @@ async function checkCommand(args: string[]): Promise<number> {
       for (const e of stale) notes.push(`capi-gc: stale baseline entry: ${printableName(e.file)}:${e.line}: [${e.rule}] ${printableName(e.message)}`);
     }
   }
+  for (const [option, what] of [['output', 'output file'], ['write-baseline', 'baseline']] as const) {
+    const path = values[option];
+    const clash = path === undefined ? null : inputClash(path, cwd, what, result.sources?.keys() ?? []);
+    if (clash) return usageError(clash);
+  }
   if (values['write-baseline'] !== undefined) {
     const recorded = result.findings;
     try {
@@ -341,7 +354,7 @@ async function checkCommand(args: string[]): Promise<number> {
     });
   } else if (format === 'sarif') {
     report = formatSarif(result, { cwd, exitCode, ruleDoc: readRuleDoc, findings, baseline: baseline !== null, arguments: ['check', ...args] });
-  } else if (format === 'github') report = formatGithub(findings, result.problems, result.sources);
+  } else if (format === 'github') report = formatGithub(findings, result.problems, result.sources, cwd);
   else report = formatFindings({ findings }, { verbose: values.verbose, color, source: values['show-source'] ? index : undefined });
   if (toFile) {
     try {
@@ -355,6 +368,9 @@ async function checkCommand(args: string[]): Promise<number> {
     // Findings only; but input that was not analysed makes the run fail, so it is always said.
     const failed = result.problems.filter((p) => p.notAnalysed || p.fatal);
     for (const p of failed) process.stderr.write(`capi-gc: ${printableName(p.file)}: ${printableName(p.message)}\n`);
+    // Asked for by name: the stale entries are listed even when the rest is quiet.
+    const staleLines = notes.filter((n) => n.startsWith('capi-gc: stale baseline entry: '));
+    if (staleLines.length) process.stderr.write(staleLines.join('\n') + '\n');
   } else {
     process.stderr.write(formatDiagnostics({ ...result, findings }, { verbose: values.verbose, color: false }));
     if (notes.length) process.stderr.write(notes.join('\n') + '\n');
@@ -417,7 +433,7 @@ async function verifyCommand(args: string[]): Promise<number> {
       },
     });
   } catch (error) {
-    return usageError(`${(error as Error).message}`);
+    return usageError(optionErrorMessage(error as Error));
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) return usageError('verify takes one module name');
@@ -464,6 +480,19 @@ function verifyUsageProblem(report: RuntimeReport): string | null {
     return `verify: --factory ${report.unknownFactories.join(', ')}: ${report.module} has no such type (name it as module.Type, as verify lists it)`;
   }
   return null;
+}
+
+/** node:util parseArgs's error in a user's words: an unknown option gets a "did you mean" and points at --help. */
+function optionErrorMessage(error: Error): string {
+  const unknown = /^Unknown option '(-{1,2}[^']*)'/.exec(error.message);
+  if (unknown) {
+    const options = new Set(USAGE.match(/--[a-z][a-z-]*/g) ?? []);
+    const near = unknown[1].startsWith('--') ? nearestWord(unknown[1].split('=')[0], options) : null;
+    return `unknown option ${unknown[1]}${near ? ` (did you mean ${near}?)` : ''}; \`capi-gc --help\` lists the options`;
+  }
+  const missing = /^Option '(?:-\w, )?(--[\w-]+)[^']*' argument missing/.exec(error.message);
+  if (missing) return `${missing[1]} needs a value; \`capi-gc --help\` lists the options`;
+  return `${error.message}\n(\`capi-gc --help\` lists the options)`;
 }
 
 function usageError(message: string): number {

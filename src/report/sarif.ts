@@ -2,7 +2,7 @@
 // help), results with regions, related locations, fingerprints and in-source suppressions, and one invocation that
 // says the exit code and what was not analysed.
 
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Sarif from 'sarif';
 import type { AnalysisResult, FileProblem, SuppressedFinding } from '../analyze.js';
@@ -12,6 +12,7 @@ import { TOOL_NAME, TOOL_REPOSITORY, TOOL_VERSION, ruleDocUrl } from '../version
 import { fingerprints } from '../baseline/fingerprint.js';
 import { SourceIndex, tokenEnd } from './source.js';
 import { UNUSED_SUPPRESSION } from './unused.js';
+import { repositoryRoot, rootRelative } from './paths.js';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 /** The key of capi-gc's fingerprints in `partialFingerprints`. */
@@ -20,6 +21,8 @@ export const LINE_FINGERPRINT_KEY = 'capiGcLine/v1';
 
 export interface SarifOptions {
   cwd: string;
+  /** The folder URIs are relative to (%SRCROOT%): the repository root; default: repositoryRoot(cwd). */
+  root?: string;
   exitCode: number;
   /** The rule's page (docs/rules/<id>.md), or null. */
   ruleDoc: (id: string) => string | null;
@@ -42,11 +45,19 @@ export function formatSarif(result: Pick<AnalysisResult, 'findings' | 'problems'
   const rules = metas.map((r) => ruleDescriptor(r, options.ruleDoc(r.id)));
 
   const base = pathToFileURL(options.cwd).href.replace(/\/?$/, '/');
+  const root = options.root ?? repositoryRoot(options.cwd);
+  const artifactLocation = (file: string): Sarif.ArtifactLocation => {
+    const rel = isAbsolute(file) ? null : rootRelative(file, options.cwd, root);
+    // Outside the repository: an absolute file URI (code scanning ignores it; a viewer can still open it).
+    if (rel === null) return { uri: pathToFileURL(resolve(options.cwd, file)).href };
+    // Relative to the repository root (%SRCROOT%), each segment percent-encoded.
+    return { uri: rel.split('/').map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
+  };
   const location = (file: string, line: number, column: number, withSnippet: boolean): Sarif.PhysicalLocation => {
     const text = index.line(file, line);
     const region: Sarif.Region = { startLine: line, startColumn: column, endLine: line, endColumn: tokenEnd(text, column) };
     if (withSnippet && text !== null) region.snippet = { text };
-    return { artifactLocation: artifactLocation(file, options.cwd), region };
+    return { artifactLocation: artifactLocation(file), region };
   };
   const toResult = (f: Finding, suppressedBy?: SuppressedFinding['by']): Sarif.Result => {
     const fp = fingerprints(f, f.file, index);
@@ -82,14 +93,15 @@ export function formatSarif(result: Pick<AnalysisResult, 'findings' | 'problems'
     ...findings.map((f) => toResult(f)),
     ...(result.suppressed ?? []).map((s) => toResult(s.finding, s.by)),
   ];
-  const notifications = result.problems.filter((p) => !p.quiet).map((p) => notification(p, options.cwd, index));
+  const notifications = result.problems.filter((p) => !p.quiet).map((p) => notification(p, artifactLocation, index));
   const log: Sarif.Log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [{
       tool: {
         driver: {
-          name: TOOL_NAME, version: TOOL_VERSION, semanticVersion: TOOL_VERSION, informationUri: TOOL_REPOSITORY, rules,
+          name: TOOL_NAME, version: TOOL_VERSION, semanticVersion: TOOL_VERSION,
+          ...(TOOL_REPOSITORY ? { informationUri: TOOL_REPOSITORY } : {}), rules,
         },
       },
       invocations: [{
@@ -104,7 +116,7 @@ export function formatSarif(result: Pick<AnalysisResult, 'findings' | 'problems'
           notAnalysed: result.problems.filter((p) => p.notAnalysed || p.fatal).map((p) => p.file),
         },
       }],
-      originalUriBaseIds: { '%SRCROOT%': { uri: base } },
+      originalUriBaseIds: { '%SRCROOT%': { uri: pathToFileURL(root).href.replace(/\/?$/, '/') } },
       columnKind: 'utf16CodeUnits',
       results,
     }],
@@ -119,16 +131,17 @@ const EXIT_CODES: Record<number, string> = {
 };
 
 function ruleDescriptor(rule: RuleMeta, doc: string | null): Sarif.ReportingDescriptor {
+  const helpUri = ruleDocUrl(rule.id);
   const d: Sarif.ReportingDescriptor = {
     id: rule.id,
     name: rule.id.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join(''),
     shortDescription: { text: rule.summary },
     fullDescription: { text: (doc && firstParagraph(doc)) || rule.summary },
-    helpUri: ruleDocUrl(rule.id),
+    ...(helpUri ? { helpUri } : {}),
     defaultConfiguration: { level: LEVEL[rule.defaultSeverity] },
     properties: { tags: ['correctness', 'cpython', 'garbage-collector'], precision: 'high', 'problem.severity': rule.defaultSeverity === 'note' ? 'recommendation' : rule.defaultSeverity },
   };
-  if (doc) d.help = { text: `${rule.summary}\n\n${rule.fixTitle}\n\nSee ${ruleDocUrl(rule.id)}`, markdown: doc };
+  if (doc) d.help = { text: `${rule.summary}\n\n${rule.fixTitle}\n\nThe rule's page: ${helpUri ?? `capi-gc rules ${rule.id}`}`, markdown: doc };
   return d;
 }
 
@@ -147,20 +160,14 @@ function logical(f: Finding): Pick<Sarif.Location, 'logicalLocations'> {
   return out.length ? { logicalLocations: out } : {};
 }
 
-function artifactLocation(file: string, cwd: string): Sarif.ArtifactLocation {
-  if (isAbsolute(file)) return { uri: pathToFileURL(file).href };
-  // Relative to the working directory (%SRCROOT%), each segment percent-encoded.
-  return { uri: file.split('/').map(encodeURIComponent).join('/'), uriBaseId: '%SRCROOT%' };
-}
-
-function notification(p: FileProblem, cwd: string, index: SourceIndex): Sarif.Notification {
+function notification(p: FileProblem, artifactLocation: (file: string) => Sarif.ArtifactLocation, index: SourceIndex): Sarif.Notification {
   const n: Sarif.Notification = {
     level: p.notAnalysed || p.fatal ? 'error' : 'warning',
     message: { text: p.notAnalysed || p.fatal ? `${p.file}: not analysed: ${p.message.replace(/^not analysed: /, '')}` : `${p.file}: ${p.message}` },
     descriptor: { id: p.notAnalysed || p.fatal ? 'not-analysed' : 'analysis-note' },
   };
   if (p.file && p.file !== '(analysis)' && (index.linesOf(p.file) !== null || !/^\(/.test(p.file))) {
-    n.locations = [{ physicalLocation: { artifactLocation: artifactLocation(p.file, cwd) } }];
+    n.locations = [{ physicalLocation: { artifactLocation: artifactLocation(p.file) } }];
   }
   return n;
 }

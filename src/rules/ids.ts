@@ -17,9 +17,14 @@ export function unknownRuleMessage(id: string): string {
 }
 
 export function nearestRuleId(id: string): string | null {
+  return nearestWord(id, knownRuleIds());
+}
+
+/** The candidate `word` is most likely a typo of, or null when none is close (rule ids, option names). */
+export function nearestWord(word: string, candidates: Iterable<string>): string | null {
   let best: { id: string; distance: number } | null = null;
-  for (const candidate of knownRuleIds()) {
-    const d = editDistance(id.toLowerCase(), candidate);
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate);
     if (!best || d < best.distance) best = { id: candidate, distance: d };
   }
   return best && best.distance <= Math.max(2, Math.floor(best.id.length / 4)) ? best.id : null;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 import { cleanEnv } from '../cli-run.js';
+import { snapshotRepository } from './git-install.js';
 
 const VERSION = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
 
@@ -55,5 +56,22 @@ test('npm pack → npm install <tarball> in an empty folder → the installed ca
     assert.ok(readme.includes(`npm install -g ./capi-gc-${VERSION}.tgz`), 'the README names the tarball npm pack writes');
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('npm install -g --install-links git+file://<repository> builds capi-gc without its devDependencies installed (npm/cli#8440), as pre-commit 4.6.1+ installs a hook', { timeout: 900_000 }, () => {
+  const repo = snapshotRepository();
+  const prefix = mkdtempSync(join(tmpdir(), 'capi-gc-git-global-'));
+  try {
+    const install = sh('npm', ['install', '-g', '--install-links', '--prefix', prefix, '--no-audit', '--no-fund', `git+file://${repo}`], tmpdir());
+    assert.equal(install.code, 0, install.stderr.slice(-3000));
+    const run = sh(join(prefix, 'bin', 'capi-gc'), ['check', join(REPO_ROOT, 'examples'), '--quiet', '--format', 'json'], tmpdir(), 120_000);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(JSON.parse(run.stdout).findings.length, 4);
+    const installed = join(prefix, 'lib', 'node_modules', 'capi-gc');
+    assert.ok(!readdirSync(installed).includes('test'), 'the package, not the clone, is installed');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+    rmSync(prefix, { recursive: true, force: true });
   }
 });

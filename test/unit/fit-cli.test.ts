@@ -146,6 +146,9 @@ test('baseline: adopted, then a new defect is caught while the old ones stay qui
     r = runCli(['check', 'src', '--baseline', 'capi-gc-baseline.json', '--report-stale-baseline'], dir);
     assert.match(r.stderr, /1 entry no longer matches a finding/);
     assert.match(r.stderr, /stale baseline entry: src\/leakymodule\.c:80: \[gc-flag-missing\]/);
+    // --quiet keeps the findings only, but the stale entries were asked for by name.
+    r = runCli(['check', 'src', '--baseline', 'capi-gc-baseline.json', '--report-stale-baseline', '--quiet'], dir);
+    assert.equal(r.stderr, 'capi-gc: stale baseline entry: src/leakymodule.c:80: [gc-flag-missing] ' + doc.findings.find((e: { rule: string }) => e.rule === 'gc-flag-missing').message + '\n');
   });
 });
 
@@ -170,6 +173,52 @@ test('baseline: unreadable, corrupt, foreign or wrong-version files are exit 2 w
     assert.equal(r.code, 2);
     assert.match(r.stderr, /baseline nowhere\/b\.json: the folder nowhere does not exist/);
     assert.equal(runCli(['check', 'a.c', '--report-stale-baseline'], dir).code, 2);
+  });
+});
+
+test('--output and --write-baseline never write over a source, a configuration file, an analysed input or a file that is not a baseline', async () => {
+  const pyproject = '[tool.capi-gc]\nfail-on = "error"\n';
+  await withTree({ 'a.c': NO_GC, 'inc/b.h': '/* header */\n', 'pyproject.toml': pyproject, 'notes.txt': 'my notes\n', 'data.json': '{"mine": true}\n' }, (dir) => {
+    const source = readFileSync(join(dir, 'a.c'), 'utf8');
+    const cases: [string[], RegExp][] = [
+      [['check', '.', '--output', 'a.c'], /output file a\.c is one of your project's files/],
+      [['check', '.', '--format', 'sarif', '--output', 'inc/b.h'], /output file inc\/b\.h is one of your project's files/],
+      [['check', '.', '--output', 'pyproject.toml'], /output file pyproject\.toml is one of your project's files/],
+      [['check', '.', '--write-baseline', 'a.c'], /baseline a\.c is one of your project's files/],
+      [['check', '.', '--write-baseline', 'pyproject.toml'], /baseline pyproject\.toml is one of your project's files/],
+      [['check', '.', '--write-baseline', 'data.json'], /baseline data\.json exists and is not a capi-gc baseline/],
+      [['check', 'a.c', 'notes.txt', '--output', 'notes.txt'], /output file notes\.txt is a file this run analyses/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args, dir);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, message);
+    }
+    assert.equal(readFileSync(join(dir, 'a.c'), 'utf8'), source);
+    assert.equal(readFileSync(join(dir, 'inc', 'b.h'), 'utf8'), '/* header */\n');
+    assert.equal(readFileSync(join(dir, 'pyproject.toml'), 'utf8'), pyproject);
+    assert.equal(readFileSync(join(dir, 'notes.txt'), 'utf8'), 'my notes\n');
+    assert.equal(readFileSync(join(dir, 'data.json'), 'utf8'), '{"mine": true}\n');
+    // A report over an earlier report, and a baseline over an earlier baseline (or an empty file), are fine.
+    writeFileSync(join(dir, 'report.sarif'), 'old');
+    assert.equal(runCli(['check', 'a.c', '--format', 'sarif', '--output', 'report.sarif'], dir).code, 1);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'report.sarif'), 'utf8')).version, '2.1.0');
+    writeFileSync(join(dir, 'b.json'), '');
+    assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0);
+    assert.equal(runCli(['check', 'a.c', '--write-baseline', 'b.json'], dir).code, 0, 'a baseline is rewritten');
+    // The report never replaces the baseline it is read against or written to.
+    const baselineText = readFileSync(join(dir, 'b.json'), 'utf8');
+    for (const option of ['--baseline', '--write-baseline']) {
+      const r = runCli(['check', 'a.c', option, 'b.json', '--output', './b.json'], dir);
+      assert.equal(r.code, 2, option);
+      assert.match(r.stderr, new RegExp(`--output \\./b\\.json is also the file of ${option}`));
+      assert.equal(readFileSync(join(dir, 'b.json'), 'utf8'), baselineText);
+    }
+    // A baseline an editor saved with a byte order mark is still read.
+    writeFileSync(join(dir, 'bom.json'), '\uFEFF' + readFileSync(join(dir, 'b.json'), 'utf8'));
+    const r = runCli(['check', 'a.c', '--baseline', 'bom.json'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /1 known finding\(s\) not shown; 0 new/);
   });
 });
 
@@ -250,5 +299,26 @@ test('bad option values are exit 2 with a message, and no report is written', as
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--format must be text, json, sarif or github/);
     assert.deepEqual(readdirSync(join(dir, 'out')), []);
+  });
+});
+
+test('a mistyped or incomplete option is exit 2 with one clear line: the nearest option, or what it needs', async () => {
+  await withTree({ 'a.c': NO_GC }, (dir) => {
+    const cases: [string[], RegExp][] = [
+      [['check', 'a.c', '--formt', 'json'], /^capi-gc: unknown option --formt \(did you mean --format\?\); `capi-gc --help` lists the options\n$/],
+      [['check', 'a.c', '--colour', 'never'], /^capi-gc: unknown option --colour \(did you mean --color\?\);/],
+      [['check', 'a.c', '--frobnicate'], /^capi-gc: unknown option --frobnicate; `capi-gc --help` lists the options\n$/],
+      [['check', 'a.c', '--output'], /^capi-gc: --output needs a value;/],
+      [['check', 'a.c', '--baseline='], /^capi-gc: --baseline needs a file name\n$/],
+      [['check', 'a.c', '--color', 'sometimes'], /--color must be auto, always or never, not "sometimes"/],
+      [['check', 'a.c', '--format', 'xml'], /--format must be text, json, sarif or github, not "xml"/],
+      [['verify', '--pythn', 'python3', 'm'], /^capi-gc: unknown option --pythn \(did you mean --python\?\);/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(args, dir);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.match(r.stderr, message, args.join(' '));
+      assert.equal(r.stdout, '');
+    }
   });
 });

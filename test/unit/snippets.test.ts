@@ -95,8 +95,10 @@ test('README snippet: the workflow uses action.yml, whose check step runs and wr
   const workflow = parseYaml(code);
   const steps = workflow.jobs['capi-gc'].steps as { uses?: string; with?: Record<string, string> }[];
   assert.equal(workflow.jobs['capi-gc'].permissions['security-events'], 'write');
-  const step = steps.find((s) => s.uses?.startsWith('capi-gc/capi-gc@'));
-  assert.ok(step, 'the workflow uses the action');
+  const step = steps.find((s) => s.uses === './tools/capi-gc');
+  assert.ok(step, 'the workflow uses the action from the copy of capi-gc in the repository');
+  // The copy is checked out before it is used (a local action must be in the workspace).
+  assert.ok(steps.findIndex((s) => s.uses?.startsWith('actions/checkout@')) < steps.indexOf(step));
   const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8'));
   assert.equal(action.runs.using, 'composite');
   for (const key of Object.keys(step.with ?? {})) assert.ok(key in action.inputs, `input ${key} is declared by action.yml`);
