@@ -1,6 +1,14 @@
-// Benchmark: `npm run bench -- <folder…> [--runs=N]` analyses a source tree a few times and prints wall time, CPU
-// time and throughput. Speed is measured here, never in a timed test. Example: a CPython checkout's
-// Modules/ Objects/ Python/ (`npm run bench -- ~/cpython/Modules ~/cpython/Objects ~/cpython/Python`).
+// Benchmark: `npm run bench -- <folder…> [--runs N]` measures, side by side in one run, on the same files:
+//   (a) read      reading every file (discovery + decoding, what the check reads)
+//   (b) parse     tree-sitter parse of every file's shimmed text on one thread, nothing else (the shim runs
+//                 before the clock starts; each tree is freed at once)
+//   (c) cold      `capi-gc check` as the CLI runs it (analyzePaths, Python 3.9, default workers)
+//   (d) warm      the same check with a warm cache (n/a until the cache exists)
+// For each: files, MB, wall, MB/s and peak resident memory, and the ratios (c)/(b), (d)/(b). Each phase runs
+// in its own `node` process, so a phase's peak memory and its parser's start-up are its own; the wall time is
+// measured inside that process (Node's own start-up is not included). `--runs N` repeats every phase N times
+// (default 3) and reports medians. Speed is measured here, never in a timed test. Example, a CPython checkout:
+//   npm run bench -- ~/cpython/Modules ~/cpython/Objects ~/cpython/Python --runs 3
 //
 // Whether the cost grows linearly with the input, in one run:
 //   --scale                 the given tree, then 25%, 50% and 100% of its files (every fourth file first, so each
@@ -8,10 +16,151 @@
 //   --compare SET SET…      each SET a comma-separated list of folders (`Modules Modules,Objects,Python`): cost
 //                           per MB of each and the ratio of the last to the first.
 
-import { cpuUsage, memoryUsage } from 'node:process';
+import { cpuUsage, memoryUsage, resourceUsage } from 'node:process';
 import { statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { analyzePaths } from '../src/analyze.js';
 import { discoverFiles } from '../src/files/discover.js';
+import { readSource, DEFAULT_READ_OPTIONS } from '../src/files/read.js';
+import { shimSource } from '../src/parse/shim.js';
+import { macroEnvironmentFor } from '../src/parse/preprocessor.js';
+import { apiHeaderFiles, apiMacroEnvironment } from '../src/model/capi.js';
+import { getParser } from '../src/parse/parser.js';
+
+const PYTHON = { major: 3, minor: 9 };
+
+type PhaseName = 'read' | 'parse' | 'cold' | 'warm';
+
+interface PhaseResult {
+  files: number;
+  bytes: number;
+  wall: number;
+  /** CPU time (user + system, every thread) of the phase, seconds: less sensitive than wall to a busy machine. */
+  cpu: number;
+  /** Peak resident set size of the phase's process, bytes. */
+  peakRss: number;
+  findings?: number;
+}
+
+function readAll(paths: string[]): { file: string; text: string }[] {
+  const { files } = discoverFiles(paths, { cwd: process.cwd() });
+  const out: { file: string; text: string }[] = [];
+  for (const f of files) {
+    const r = readSource(f.path, DEFAULT_READ_OPTIONS);
+    if (r.ok) out.push({ file: f.display, text: r.text });
+  }
+  return out;
+}
+
+/** Runs one phase in this process and returns what it measured. */
+async function runPhase(phase: PhaseName, paths: string[]): Promise<PhaseResult> {
+  if (phase === 'read') {
+    const c0 = cpuUsage();
+    const t0 = performance.now();
+    const sources = readAll(paths);
+    const wall = (performance.now() - t0) / 1000;
+    return { files: sources.length, bytes: textBytes(sources), wall, cpu: cpuSeconds(c0), peakRss: resourceUsage().maxRSS * 1024 };
+  }
+  if (phase === 'parse') {
+    const all = readAll(paths);
+    // The same files the check parses: the C API's own headers are left out there too.
+    const apiHeaders = apiHeaderFiles(all.map((s) => s.file));
+    const sources = all.filter((s) => !apiHeaders.has(s.file));
+    const env = macroEnvironmentFor(PYTHON, undefined, undefined, apiMacroEnvironment(PYTHON));
+    const shimmed = sources.map((s) => shimSource(s.text, env).text);
+    const parser = await getParser();
+    const c0 = cpuUsage();
+    const t0 = performance.now();
+    for (const text of shimmed) {
+      const tree = parser.parse(text);
+      tree?.delete();
+    }
+    const wall = (performance.now() - t0) / 1000;
+    return { files: sources.length, bytes: textBytes(sources), wall, cpu: cpuSeconds(c0), peakRss: resourceUsage().maxRSS * 1024 };
+  }
+  if (phase === 'warm') throw new Error('no cache yet');
+  const c0 = cpuUsage();
+  const t0 = performance.now();
+  const r = await analyzePaths(paths, { cwd: process.cwd(), pythonVersion: PYTHON });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(c0);
+  // The bytes of the files the check analysed (the C API's headers left out), the same count as (b)'s.
+  const bytes = textBytes([...(r.sources ?? new Map<string, string>()).values()].map((text) => ({ text })));
+  return { files: r.filesAnalysed, bytes, wall, cpu, peakRss: resourceUsage().maxRSS * 1024, findings: r.findings.length };
+}
+
+function textBytes(sources: readonly { text: string }[]): number {
+  return sources.reduce((n, s) => n + Buffer.byteLength(s.text), 0);
+}
+
+/** CPU seconds of this process (all threads) since `since`. */
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const u = cpuUsage(since);
+  return (u.user + u.system) / 1e6;
+}
+
+/** Runs a phase in a fresh `node` process (its own peak memory, its own parser start-up). */
+function runPhaseIsolated(phase: PhaseName, paths: string[]): PhaseResult | { error: string } {
+  const self = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, [self, '--phase', phase, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
+  if (child.status !== 0 || !line) return { error: (child.stderr || child.stdout).trim().split('\n').pop() ?? `exit ${child.status}` };
+  return JSON.parse(line) as PhaseResult | { error: string };
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+const PHASES: { name: PhaseName; label: string }[] = [
+  { name: 'read', label: '(a) read all files' },
+  { name: 'parse', label: '(b) parse only, 1 thread' },
+  { name: 'cold', label: '(c) check, cold' },
+  { name: 'warm', label: '(d) check, warm cache' },
+];
+
+async function sideBySide(paths: string[], runs: number): Promise<void> {
+  const medians = new Map<PhaseName, PhaseResult>();
+  console.log(`bench: ${paths.join(' ')}; ${runs} run(s) per phase, medians; node ${process.version}, ${cpuCount()} cores`);
+  for (const { name, label } of PHASES) {
+    const results: PhaseResult[] = [];
+    let error = '';
+    for (let i = 0; i < runs; i++) {
+      const r = runPhaseIsolated(name, paths);
+      if ('error' in r) { error = r.error; break; }
+      results.push(r);
+    }
+    if (!results.length) {
+      console.log(`${label.padEnd(26)} n/a (${error})`);
+      continue;
+    }
+    const m: PhaseResult = {
+      files: results[0].files, bytes: results[0].bytes, wall: median(results.map((r) => r.wall)), cpu: median(results.map((r) => r.cpu)),
+      peakRss: median(results.map((r) => r.peakRss)), findings: results[0].findings,
+    };
+    medians.set(name, m);
+    console.log(
+      `${label.padEnd(26)} ${String(m.files).padStart(5)} files ${(m.bytes / 1e6).toFixed(1).padStart(6)} MB  `
+      + `wall ${m.wall.toFixed(2).padStart(6)} s  ${(m.bytes / 1e6 / m.wall).toFixed(1).padStart(7)} MB/s  cpu ${m.cpu.toFixed(2).padStart(6)} s  `
+      + `peak ${(m.peakRss / 1e6).toFixed(0).padStart(5)} MB`
+      + (m.findings !== undefined ? `  ${m.findings} findings` : '')
+      + (runs > 1 ? `  (walls ${results.map((r) => r.wall.toFixed(2)).join(' ')})` : ''),
+    );
+  }
+  const parse = medians.get('parse');
+  for (const name of ['cold', 'warm'] as const) {
+    const m = medians.get(name);
+    const tag = name === 'cold' ? '(c)/(b)' : '(d)/(b)';
+    console.log(`${tag}: ${m && parse ? `wall ${(m.wall / parse.wall).toFixed(2)}x, cpu ${(m.cpu / parse.cpu).toFixed(2)}x` : 'n/a'}`);
+  }
+}
+
+function cpuCount(): number {
+  return availableParallelism();
+}
 
 interface Measure {
   label: string;
@@ -47,11 +196,6 @@ async function measure(label: string, paths: string[], runs: number, verbose: bo
   return { label, files: files.length, bytes, wall: median(walls), cpu: median(cpus) };
 }
 
-function median(xs: number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 function report(measures: Measure[], ratioOf: [Measure, Measure]): void {
   const perMB = (m: Measure, s: number) => (s * 1000) / (m.bytes / 1e6);
   for (const m of measures) {
@@ -69,11 +213,28 @@ function report(measures: Measure[], ratioOf: [Measure, Measure]): void {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const runsArg = args.find((a) => /^--runs=\d+$/.test(a));
-  const runs = runsArg ? Number(runsArg.split('=')[1]) : 3;
-  const paths = args.filter((a) => !a.startsWith('--'));
+  const phaseAt = args.indexOf('--phase');
+  if (phaseAt >= 0) {
+    // A child process of sideBySide: one phase, one JSON line.
+    const phase = args[phaseAt + 1] as PhaseName;
+    const paths = args.filter((a, i) => !a.startsWith('--') && i !== phaseAt + 1);
+    try {
+      console.log(JSON.stringify(await runPhase(phase, paths)));
+    } catch (error) {
+      console.log(JSON.stringify({ error: (error as Error).message }));
+    }
+    return;
+  }
+  let runs = 3;
+  const paths: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (/^--runs=\d+$/.test(a)) runs = Number(a.split('=')[1]);
+    else if (a === '--runs' && /^\d+$/.test(args[i + 1] ?? '')) runs = Number(args[++i]);
+    else if (!a.startsWith('--')) paths.push(a);
+  }
+  runs = Math.max(1, runs);
   if (!paths.length) paths.push('examples');
-
   if (args.includes('--compare') || args.includes('--scale')) {
     // Loading the parser and warming the JIT are paid once, not by the first set measured.
     const { files } = discoverFiles(paths[0].split(','), { cwd: process.cwd() });
@@ -97,8 +258,7 @@ async function main(): Promise<void> {
     report(measures, [measures[0], measures[measures.length - 1]]);
     return;
   }
-  const m = await measure(paths.join(' '), paths, runs, true);
-  console.log(`median wall: ${m.wall.toFixed(2)} s`);
+  await sideBySide(paths, runs);
 }
 
 void main();

@@ -1,5 +1,6 @@
 // The pipeline: files → parse → model → rules → findings. Used by the CLI, the tests and the language server.
 
+import { createHash } from 'node:crypto';
 import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { shimSource } from './parse/shim.js';
@@ -153,8 +154,9 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   let primary: BuiltModel | null = null;
   const undecided: Uncertainty[] = [];
   const context = (oldest: Queries): RuleContext => ({ oldest, undecided: (file, line, message) => undecided.push({ file, line, message }) });
-  // Facts of a file whose text preprocesses the same for two versions are extracted once.
-  const cache = new Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
+  // Facts of a file whose text preprocesses the same for two versions are extracted once. Only a hash of the
+  // shimmed text is kept to compare (keeping the text itself cost as much memory as the sources).
+  const cache = new Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
   const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
   try {
     for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
@@ -182,6 +184,10 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   };
 }
 
+function hashText(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
 function versionKey(v: { major: number; minor: number }): number {
   return v.major * 100 + v.minor;
 }
@@ -198,13 +204,13 @@ async function buildModel(
   sources: readonly SourceInput[],
   options: AnalyzeOptions,
   version: { major: number; minor: number },
-  cache: Map<string, { text: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
+  cache: Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
   extractor: Extractor,
 ): Promise<BuiltModel> {
   const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
   const typeMacros = typeDefiningMacros(sources);
   const slots: (FileFacts | null)[] = new Array(sources.length).fill(null);
-  const shimmed: { index: number; file: string; text: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
+  const shimmed: { index: number; file: string; text: string; textHash: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];
   sources.forEach((source, index) => {
@@ -212,14 +218,15 @@ async function buildModel(
       const shim = shimSource(source.text, env, typeMacros, source.file);
       for (const note of shim.notes) problems.push({ file: source.file, message: `line ${note.line}: ${note.message}` });
       const cached = cache.get(source.file);
-      if (cached && cached.text === shim.text) {
+      const textHash = hashText(shim.text);
+      if (cached && cached.textHash === textHash) {
         // The same text for another version: the same facts, or the same failure, without parsing again.
         if (cached.facts) slots[index] = cached.facts;
         else {
           problems.push({ file: source.file, message: `not analysed: ${cached.failure?.reason}`, detail: cached.failure?.detail, notAnalysed: true });
           unparsed.push(source.file);
         }
-      } else shimmed.push({ index, file: source.file, text: shim.text, unknownConditions: shim.unknownConditions });
+      } else shimmed.push({ index, file: source.file, text: shim.text, textHash, unknownConditions: shim.unknownConditions });
     } catch (error) {
       problems.push({ file: source.file, message: `not analysed: ${plainReason((error as Error).message)}`, detail: (error as Error).stack, notAnalysed: true });
       unparsed.push(source.file);
@@ -229,14 +236,14 @@ async function buildModel(
   shimmed.forEach((job, i) => {
     const outcome = outcomes[i];
     if (!outcome.ok) {
-      cache.set(job.file, { text: job.text, facts: null, failure: { reason: outcome.reason, detail: outcome.detail } });
+      cache.set(job.file, { textHash: job.textHash, facts: null, failure: { reason: outcome.reason, detail: outcome.detail } });
       problems.push({ file: job.file, message: `not analysed: ${outcome.reason}`, detail: outcome.detail, notAnalysed: true });
       unparsed.push(job.file);
       return;
     }
     const fileFacts = outcome.facts;
     fileFacts.unknownConditions = job.unknownConditions;
-    cache.set(job.file, { text: job.text, facts: fileFacts });
+    cache.set(job.file, { textHash: job.textHash, facts: fileFacts });
     slots[job.index] = fileFacts;
     if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
       problems.push({ file: job.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });

@@ -131,7 +131,9 @@ export class ExtractPool implements Extractor {
 
 function spawn(heapMb: number): Worker {
   const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
-    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(64, heapMb / 8)) },
+    // A small young generation: a worker's garbage is short-lived (nodes, the facts it just posted), and each MB of
+    // semi-space is resident memory on every worker.
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(4, Math.min(16, heapMb / 8)) },
     stdout: true,
     stderr: true,
   });
