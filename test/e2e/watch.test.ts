@@ -98,6 +98,15 @@ for (const py of toolchain.pythons) {
       assertDefects(w.report, DEFECTS, 'exit 3');
     });
 
+    it('watches the Python processes the command starts (a subprocess of the script runner)', async () => {
+      const e = await build();
+      const code = `import subprocess, sys; sys.exit(subprocess.run([sys.executable, ${JSON.stringify(SCRIPT)}]).returncode)`;
+      const w = await capiGc(e, ['verify', '--run', `python -c '${code}'`]);
+      assert.equal(w.stdout, 'run_watched: 505 checks passed\n');
+      assert.equal(w.code, 1);
+      assertDefects(w.report, DEFECTS, 'in a subprocess');
+    });
+
     it('check --run: each static finding is confirmed by the test suite, the leaks are found at run time only', async () => {
       const e = await build();
       const w = await capiGc(e, ['check', 'src', '--run', `python ${SCRIPT}`]);
