@@ -21,7 +21,9 @@ const run = (records: WatchRecord[]): WatchRun => ({ exitCode: 0, signal: null, 
 
 test('each defect counted in the records is one finding with its rule id, located at the module file', () => {
   const findings = watchFindings(run([record([
-    type('m.Good', { members: [{ attribute: 'x', checked: 5, not_visited: 0 }] }),
+    type('m.Good', { members: [{ attribute: 'x', checked: 5, not_visited: 0 }], refs_unaccounted: 1 }),
+    type('m.Leaky', { refs_unaccounted: 49 }),
+    type('m.Unmeasured', { refs_unaccounted: null }),
     type('m.NoGc', { gc: false }),
     type('m.Frozen', { gc: false, immutable: true }),
     type('m.Untracked', { untracked: 4 }),
@@ -31,6 +33,7 @@ test('each defect counted in the records is one finding with its rule id, locate
   ])]), '/work/x', 'python t.py');
   const got = findings.map((f) => `${f.rule} ${f.type}${f.member ? '.' + f.member : ''} ${f.severity}`).sort();
   assert.deepEqual(got, [
+    'dealloc-type-not-decrefed m.Leaky error',
     'gc-flag-missing m.Frozen note',
     'gc-flag-missing m.NoGc error',
     'instances-not-tracked m.Untracked error',

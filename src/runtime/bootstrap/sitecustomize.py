@@ -137,6 +137,7 @@ class _Watch(object):
             "alive_at_exit": 0,
             "leaked": 0,
             "leak_chain": None,
+            "refs_unaccounted": None,
         }
         self.types[k] = rec
         self.type_refs[k] = t
@@ -316,8 +317,19 @@ class _Watch(object):
                     seen.add(id(o))
                     unique.append(o)
             self.sample(unique, t0 + 2.0)
+            hidden = {}
+            budget = _now() + 2.0
             for o in unique:
-                self.types[id(type(o))]["alive_at_exit"] += 1
+                t = type(o)
+                self.types[id(t)]["alive_at_exit"] += 1
+                # A live instance whose reference to its type the collector cannot see (untracked, no GC, no visit).
+                if hidden is not None and (not gc.is_tracked(o) or not any(r is t for r in gc.get_referents(o))):
+                    hidden[id(t)] = hidden.get(id(t), 0) + 1
+                    if _now() > budget:
+                        hidden = None
+            if hidden is not None:
+                self.type_refcounts(hidden)
+            t = None
             reachable = self.reachable()
             for o in unique:
                 if id(o) in reachable:
@@ -341,6 +353,32 @@ class _Watch(object):
         record["errors"] = self.errors
         self.type_refs.clear()
         self.write(record)
+
+    def type_refcounts(self, hidden):
+        """For each heap type: references to it that nothing the collector sees accounts for (gc.get_referrers and
+        the live instances that hide theirs), less the same count for a Python class made here, which has none.
+        Every instance freed by a tp_dealloc that does not Py_DECREF its type leaves one such reference behind."""
+
+        class _Control(object):
+            pass
+
+        base = self.unseen_refs(_Control)
+        for k, t in list(self.type_refs.items()):
+            rec = self.types[k]
+            if rec["heap"]:
+                rec["refs_unaccounted"] = self.unseen_refs(t) - base - hidden.get(k, 0)
+        t = None
+
+    @staticmethod
+    def unseen_refs(t):
+        me = sys._getframe()
+        visible = 0
+        for r in gc.get_referrers(t):
+            if r is not me:
+                for x in gc.get_referents(r):
+                    if x is t:
+                        visible += 1
+        return sys.getrefcount(t) - visible
 
     def reachable(self):
         """ids of every object reachable through tp_traverse from the modules, the running frames and gc.garbage."""
