@@ -8,6 +8,8 @@ import { formatJson, formatJsonDocument } from '../report/json.js';
 import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime/verify.js';
 import { annotateFindings, placeInSource, runtimeFindings, runtimeOnlyFindings } from '../runtime/findings.js';
 import { displayPath } from '../files/discover.js';
+import { interpreterProblem } from '../runtime/driver.js';
+import { describeWatch, mergeWatch, runWatched, watchFindings } from '../runtime/watch.js';
 import { KNOWN_RULES, findRule } from '../rules/index.js';
 import { isKnownRuleId, nearestWord, unknownRuleMessage } from '../rules/ids.js';
 import { ConfigError, findPyproject, loadConfig, parsePythonVersion, type FileConfig } from './config.js';
@@ -31,6 +33,7 @@ const DEFAULT_PYTHON = { major: 3, minor: 9 };
 const USAGE = `usage: capi-gc check [paths...] [options]
        capi-gc verify --python PYTHON MODULE [--path DIR] [--factory TYPE=EXPR] [--timeout SECONDS]
                       [--format text|json] [--fail-on error|warning|note]
+       capi-gc verify --python PYTHON --run 'COMMAND' [--format text|json|sarif|github] [--output FILE]
        capi-gc rules [rule-id]
 
 Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not
@@ -79,6 +82,11 @@ options:
   --factory TYPE=EXPR       how to make an instance of TYPE, as a Python expression with the module
                             bound to m (e.g. --factory pkg.mod.Node='m.make_node()'; repeatable)
   --timeout SECONDS         limit for each run-time probe (default: 60)
+  --run 'COMMAND'           run COMMAND (e.g. 'python -m pytest tests/') through the shell with every Python
+                            process it starts watched (--python's directory first on PATH); each finding
+                            says "confirmed by the test suite" or "not exercised". The command's own output
+                            is untouched: the report goes to --output, else stderr. Exit code: the
+                            command's, or 1 when it passed and a finding reaches --fail-on
   --no-color                plain text output (same as --color never)
   --version, --help
 
@@ -140,6 +148,7 @@ async function checkCommand(args: string[]): Promise<number> {
         jobs: { type: 'string' },
         'file-timeout': { type: 'string' },
         verify: { type: 'boolean', default: false },
+        run: { type: 'string' },
         python: { type: 'string' },
         module: { type: 'string' },
         path: { type: 'string', multiple: true },
@@ -292,6 +301,18 @@ async function checkCommand(args: string[]): Promise<number> {
     const where = report.file ? displayPath(report.file, cwd) : settings.module;
     result.findings = sortFindings([...annotated, ...placeInSource(runtimeOnlyFindings(annotated, report, where), result.model)]);
   }
+  let programExit: number | null = null;
+  if (values.run !== undefined) {
+    const python = values.python ?? config.verify?.python;
+    if (!python) return usageError('--run needs --python (the interpreter whose directory goes first on PATH)');
+    if (!values.run.trim()) return usageError('--run needs a command');
+    const unusable = await interpreterProblem(python, cwd);
+    if (unusable) return usageError(`--run: ${unusable}`);
+    const run = await runWatched({ python, command: values.run, cwd });
+    programExit = run.exitCode;
+    process.stderr.write(`capi-gc: --run: \`${values.run}\` exited ${run.exitCode}; ${describeWatch(run)}\n`);
+    result.findings = sortFindings(mergeWatch(result.findings, run, watchFindings(run, cwd, values.run)));
+  }
   const index = new SourceIndex(result.sources);
   let findings: Finding[] = result.findings;
   if (values['report-unused-suppressions']) {
@@ -338,8 +359,9 @@ async function checkCommand(args: string[]): Promise<number> {
     if (result.problems.some((p) => p.fatal)) return 2;
     // A run that skipped input the user gave did not check it: CI must not go green on it.
     if (!values['keep-going'] && result.problems.some((p) => p.notAnalysed)) return 2;
-    if (values['exit-zero']) return 0;
     const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+    if (programExit !== null) return programExit !== 0 || values['exit-zero'] ? programExit : findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+    if (values['exit-zero']) return 0;
     return findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
   })();
   const toFile = values.output !== undefined;
@@ -363,7 +385,8 @@ async function checkCommand(args: string[]): Promise<number> {
       if (error instanceof OutputError) return usageError(error.message);
       throw error;
     }
-  } else process.stdout.write(report);
+  } else if (programExit !== null) process.stderr.write(report); // stdout is the program's
+  else process.stdout.write(report);
   if (values.quiet) {
     // Findings only; but input that was not analysed makes the run fail, so it is always said.
     const failed = result.problems.filter((p) => p.notAnalysed || p.fatal);
@@ -430,12 +453,15 @@ async function verifyCommand(args: string[]): Promise<number> {
         'fail-on': { type: 'string' },
         config: { type: 'string' },
         'exit-zero': { type: 'boolean', default: false },
+        run: { type: 'string' },
+        output: { type: 'string', short: 'o' },
       },
     });
   } catch (error) {
     return usageError(optionErrorMessage(error as Error));
   }
   const { values, positionals } = parsed;
+  if (values.run !== undefined) return verifyRun(values, positionals);
   if (positionals.length > 1) return usageError('verify takes one module name');
   if (values.format !== 'text' && values.format !== 'json') return usageError(`--format must be text or json`);
   let config: FileConfig;
@@ -471,6 +497,66 @@ async function verifyCommand(args: string[]): Promise<number> {
   const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
   const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
   return findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+}
+
+/** `verify --run COMMAND`: the command's run, watched, as findings. */
+async function verifyRun(
+  values: { run?: string; python?: string; format?: string; output?: string; config?: string; 'fail-on'?: string; 'exit-zero'?: boolean },
+  positionals: string[],
+): Promise<number> {
+  const cwd = process.cwd();
+  const command = values.run ?? '';
+  if (positionals.length) return usageError('verify --run takes no module name: the command imports the modules it uses');
+  if (!command.trim()) return usageError('--run needs a command');
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json' && format !== 'sarif' && format !== 'github') {
+    return usageError('--format must be text, json, sarif or github');
+  }
+  let config: FileConfig;
+  try {
+    config = loadConfig(values.config ?? findPyproject(cwd));
+  } catch (error) {
+    if (error instanceof ConfigError) return usageError(error.message);
+    throw error;
+  }
+  const python = values.python ?? config.verify?.python;
+  if (!python) return usageError('verify --run needs --python (the interpreter whose directory goes first on PATH)');
+  const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
+  if (!['error', 'warning', 'note'].includes(failOn)) return usageError('--fail-on must be error, warning or note');
+  if (values.output !== undefined) {
+    if (!values.output.trim()) return usageError('--output needs a file name');
+    const problem = checkOutputPath(values.output, cwd, 'output file');
+    if (problem) return usageError(problem);
+  }
+  const unusable = await interpreterProblem(python, cwd);
+  if (unusable) return usageError(`verify: ${unusable}`);
+  const started = performance.now();
+  const run = await runWatched({ python, command, cwd });
+  const findings = sortFindings(watchFindings(run, cwd, command));
+  const seconds = (performance.now() - started) / 1000;
+  const rank: Record<Severity, number> = { note: 0, warning: 1, error: 2 };
+  const exitCode = run.exitCode !== 0 || values['exit-zero'] ? run.exitCode : findings.some((f) => rank[f.severity] >= rank[failOn]) ? 1 : 0;
+  const types = new Set(run.records.flatMap((r) => r.types.map((t) => t.name))).size;
+  let report: string;
+  if (format === 'json') report = formatJsonDocument(findings, { files: 0, types, modules: new Set(run.records.flatMap((r) => r.modules.map((m) => m.name))).size, unparsed: [], seconds });
+  else if (format === 'sarif') {
+    report = formatSarif({ findings, problems: [], sources: new Map(), suppressed: [] }, { cwd, exitCode, ruleDoc: readRuleDoc, findings, arguments: ['verify', '--run', command] });
+  } else if (format === 'github') report = formatGithub(findings, []);
+  else report = formatFindings({ findings }, { verbose: false, color: false });
+  // The program's stdout is its own: the report goes to --output, else stderr.
+  if (values.output !== undefined) {
+    try {
+      await writeOutputFile(values.output, cwd, report, 'output file');
+    } catch (error) {
+      if (error instanceof OutputError) return usageError(error.message);
+      throw error;
+    }
+  } else process.stderr.write(report);
+  const counts = { error: 0, warning: 0, note: 0 };
+  for (const f of findings) counts[f.severity]++;
+  process.stderr.write(`capi-gc: verify --run: \`${command}\` exited ${run.exitCode}; ${describeWatch(run)}: `
+    + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s)\n`);
+  return exitCode;
 }
 
 /** What makes a verify run a usage error: an interpreter that cannot run the probe, a factory for no type. */

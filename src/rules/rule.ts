@@ -27,8 +27,11 @@ export interface Finding {
    * declaration): SARIF's related locations. Not part of the JSON v1 findings.
    */
   related?: RelatedLocation[];
-  /** `check --verify`: the run-time verdict on a static finding, or "found at run time only". */
-  runtime?: { verdict: Verdict | 'found at run time only'; evidence: string };
+  /**
+   * `check --verify`: the run-time verdict on a static finding, or "found at run time only"; `check --run`: whether
+   * the program's run (a test suite) showed it.
+   */
+  runtime?: { verdict: Verdict | WatchVerdict | 'found at run time only'; evidence: string };
 }
 
 export interface RelatedLocation {
@@ -58,6 +61,9 @@ export type MessageData = Readonly<Record<string, string | number>>;
 export type Report<MessageId extends string = string> = (messageId: MessageId, data: MessageData, at: ReportLocation) => void;
 
 export type Verdict = 'confirmed at run time' | 'not observed' | 'not testable';
+
+/** `check --run`: a static finding the watched program showed, or one it never exercised. */
+export type WatchVerdict = 'confirmed by the test suite' | 'not exercised';
 
 export interface RuntimeVerdict {
   verdict: Verdict;

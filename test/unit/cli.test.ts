@@ -136,3 +136,27 @@ test('the bundled example reports its four intended defects', () => {
     'leaky.View gc-flag-missing',
   ]);
 });
+
+test('verify --run: usage errors exit 2 before anything runs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'capi-gc-run-'));
+  try {
+    const marker = join(dir, 'ran');
+    const cmd = `touch ${marker}`;
+    for (const [args, words] of [
+      [['verify', '--run', cmd], /--run needs --python/],
+      [['verify', 'mod', '--python', 'python3', '--run', cmd], /takes no module name/],
+      [['verify', '--python', 'python3', '--run', '  '], /--run needs a command/],
+      [['verify', '--python', 'python3', '--run', cmd, '--format', 'xml'], /--format must be text, json, sarif or github/],
+      [['verify', '--python', join(dir, 'no-such-python'), '--run', cmd], /cannot run/],
+      [['check', '.', '--run', cmd], /--run needs --python/],
+    ] as const) {
+      const r = run([...args], dir);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, words);
+      assert.equal(r.stdout, '');
+    }
+    assert.equal(spawnSync('test', ['-e', marker]).status, 1, 'the command never ran');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
