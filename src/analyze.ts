@@ -5,6 +5,7 @@ import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { shimSource } from './parse/shim.js';
 import { typeDefiningMacros } from './parse/type-macros.js';
+import { openFactsCache, type FactsCache, type FactsCacheStats } from './cache/facts-cache.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment } from './model/capi.js';
 import { createExtractor, type Extractor } from './pool/extractor.js';
@@ -38,6 +39,8 @@ export interface AnalyzeOptions {
   overlay?: readonly SourceInput[];
   /** Told how many files will be analysed, once they are found (for a progress line). */
   onFiles?: (count: number) => void;
+  /** A folder keeping per-file facts between runs (`--cache`, `cache-dir`); none when unset. */
+  cacheDir?: string;
 }
 
 export interface FileProblem {
@@ -75,6 +78,8 @@ export interface AnalysisResult {
   suppressionComments?: SuppressionComment[];
   /** Ids of the rules that ran. */
   rulesRun?: string[];
+  /** With a cache: how many files' facts it had, did not have, and received. */
+  factsCache?: FactsCacheStats;
 }
 
 export interface SuppressedFinding {
@@ -157,11 +162,17 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   // Facts of a file whose text preprocesses the same for two versions are extracted once. Only a hash of the
   // shimmed text is kept to compare (keeping the text itself cost as much memory as the sources).
   const cache = new Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
+  let factsCache: FactsCache | null = null;
+  if (options.cacheDir) {
+    const opened = openFactsCache(options.cacheDir);
+    if (typeof opened === 'string') suppressionProblems.push({ file: options.cacheDir, message: opened });
+    else factsCache = opened;
+  }
   const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
   try {
     for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
       if (key !== oldestKey && !versionRules.length) continue;
-      const built = await buildModel(sources, options, version, cache, extractor);
+      const built = await buildModel(sources, options, version, cache, extractor, factsCache);
       if (key === oldestKey) primary = built;
       findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries), suppressed));
       // Names that could not be linked (two extern definitions, no way to choose), met while linking or by a rule.
@@ -181,6 +192,7 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
     suppressed: suppressed.filter((s) => silenced.has(s.finding)),
     suppressionComments: [...suppressions.values()].flatMap((s) => s.comments),
     rulesRun: rules.map((r) => r.id),
+    ...(factsCache ? { factsCache: { ...factsCache.stats } } : {}),
   };
 }
 
@@ -206,6 +218,7 @@ async function buildModel(
   version: { major: number; minor: number },
   cache: Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
   extractor: Extractor,
+  factsCache: FactsCache | null,
 ): Promise<BuiltModel> {
   const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
   const typeMacros = typeDefiningMacros(sources);
@@ -226,7 +239,15 @@ async function buildModel(
           problems.push({ file: source.file, message: `not analysed: ${cached.failure?.reason}`, detail: cached.failure?.detail, notAnalysed: true });
           unparsed.push(source.file);
         }
-      } else shimmed.push({ index, file: source.file, text: shim.text, textHash, unknownConditions: shim.unknownConditions });
+      } else {
+        const stored = factsCache?.get(source.file, textHash) ?? null;
+        if (stored) {
+          stored.unknownConditions = shim.unknownConditions;
+          cache.set(source.file, { textHash, facts: stored });
+          slots[index] = stored;
+          noteParseErrors(stored, source.file);
+        } else shimmed.push({ index, file: source.file, text: shim.text, textHash, unknownConditions: shim.unknownConditions });
+      }
     } catch (error) {
       problems.push({ file: source.file, message: `not analysed: ${plainReason((error as Error).message)}`, detail: (error as Error).stack, notAnalysed: true });
       unparsed.push(source.file);
@@ -244,12 +265,16 @@ async function buildModel(
     const fileFacts = outcome.facts;
     fileFacts.unknownConditions = job.unknownConditions;
     cache.set(job.file, { textHash: job.textHash, facts: fileFacts });
+    factsCache?.put(job.file, job.textHash, fileFacts);
     slots[job.index] = fileFacts;
-    if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
-      problems.push({ file: job.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
-    }
+    noteParseErrors(fileFacts, job.file);
   });
   const facts = slots.filter((f): f is FileFacts => f !== null);
+  function noteParseErrors(fileFacts: FileFacts, file: string): void {
+    if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
+      problems.push({ file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
+    }
+  }
   const { model, uncertainties } = linkModel(facts, { pythonVersion: version });
   return { queries: new Queries(model), uncertainties, problems, unparsed, files: facts.length };
 }

@@ -15,6 +15,8 @@ export interface FileConfig {
   define?: string[];
   undefine?: string[];
   failOn?: 'error' | 'warning' | 'note';
+  /** `cache-dir`, resolved against the folder of the pyproject.toml that names it. */
+  cacheDir?: string;
   verify?: { python?: string; module?: string; path?: string[]; factories?: Record<string, string>; timeout?: number };
 }
 
@@ -70,7 +72,7 @@ export function loadConfig(path: string | null, start?: string): FileConfig {
     if (!Array.isArray(ids)) continue;
     for (const id of ids) if (typeof id === 'string' && !isKnownRuleId(id)) throw new ConfigError(`${path}: [tool.capi-gc] ${key}: ${unknownRuleMessage(id)}`);
   }
-  const known = new Set(['python-version', 'ignore', 'select', 'exclude', 'define', 'undefine', 'fail-on', 'verify']);
+  const known = new Set(['python-version', 'ignore', 'select', 'exclude', 'define', 'undefine', 'fail-on', 'verify', 'cache-dir']);
   for (const key of Object.keys(tool)) {
     if (!known.has(key)) throw new ConfigError(`${path}: [tool.capi-gc] has an unknown key "${key}" (known: ${[...known].join(', ')})`);
   }
@@ -98,6 +100,11 @@ export function loadConfig(path: string | null, start?: string): FileConfig {
   config.define = strings('define');
   config.undefine = strings('undefine');
   if (tool.verify !== undefined) config.verify = verifyTable(path, tool.verify);
+  if (tool['cache-dir'] !== undefined) {
+    const dir = tool['cache-dir'];
+    if (typeof dir !== 'string' || dir.trim() === '') throw new ConfigError(`${path}: [tool.capi-gc] cache-dir must be a folder name (a string)`);
+    config.cacheDir = resolve(dirname(path), dir);
+  }
   if (tool['fail-on'] !== undefined) {
     const f = String(tool['fail-on']);
     if (f !== 'error' && f !== 'warning' && f !== 'note') throw new ConfigError(`${path}: [tool.capi-gc] fail-on must be error, warning or note`);

@@ -74,6 +74,8 @@ options:
   --jobs N                  worker threads that parse files (default: one per core; 0: none)
   --file-timeout SECONDS    time one file may take to parse before it is reported as not analysed
                             (default: 30 plus 2 per MB)
+  --cache DIR               keep each file's facts in DIR: a second run parses only files that changed
+                            (also cache-dir in [tool.capi-gc]; --no-cache turns it off)
   --verify                  also import the built module (--module) with --python and say, for each
                             finding, whether the interpreter confirms it (runs the extension's code)
   --python PYTHON           interpreter for --verify / verify
@@ -147,6 +149,8 @@ async function checkCommand(args: string[]): Promise<number> {
         'keep-going': { type: 'boolean', default: false },
         jobs: { type: 'string' },
         'file-timeout': { type: 'string' },
+        cache: { type: 'string' },
+        'no-cache': { type: 'boolean', default: false },
         verify: { type: 'boolean', default: false },
         run: { type: 'string' },
         python: { type: 'string' },
@@ -237,6 +241,8 @@ async function checkCommand(args: string[]): Promise<number> {
     }
     overlay = [{ file: displayPath(resolve(cwd, stdinFilename), cwd), text: text.replace(/^\uFEFF/, '') }];
   }
+  if (values.cache === '') return usageError('--cache needs a folder name');
+  const cacheDir = values['no-cache'] ? undefined : values.cache !== undefined ? resolve(cwd, values.cache) : config.cacheDir;
   const failOn = (values['fail-on'] ?? config.failOn ?? 'error') as Severity;
   if (!['error', 'warning', 'note'].includes(failOn)) return usageError(`--fail-on must be error, warning or note`);
   let pythonVersion = config.pythonVersion ?? DEFAULT_PYTHON;
@@ -284,7 +290,7 @@ async function checkCommand(args: string[]): Promise<number> {
       cwd, pythonVersion, defines, undefines, select, ignore,
       exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
       read: { maxBytes, largeFileBytes: 256 * 1024 },
-      jobs, fileTimeoutSeconds, overlay, onFiles: (n) => progress.files(n),
+      jobs, fileTimeoutSeconds, overlay, onFiles: (n) => progress.files(n), cacheDir,
     });
   } finally {
     progress.stop();
