@@ -3,7 +3,7 @@
 //   (b) parse     tree-sitter parse of every file's shimmed text on one thread, nothing else (the shim runs
 //                 before the clock starts; each tree is freed at once)
 //   (c) cold      `capi-gc check` as the CLI runs it (analyzePaths, Python 3.9, default workers)
-//   (d) warm      the same check with a warm cache (n/a until the cache exists)
+//   (d) warm      the same check with a warm cache (`--cache` in a temporary folder, filled by an untimed run first)
 // For each: files, MB, wall, MB/s and peak resident memory, and the ratios (c)/(b), (d)/(b). Each phase runs
 // in its own `node` process, so a phase's peak memory and its parser's start-up are its own; the wall time is
 // measured inside that process (Node's own start-up is not included). `--runs N` repeats every phase N times
@@ -17,9 +17,10 @@
 //                           per MB of each and the ratio of the last to the first.
 
 import { cpuUsage, memoryUsage, resourceUsage } from 'node:process';
-import { statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { analyzePaths } from '../src/analyze.js';
 import { discoverFiles } from '../src/files/discover.js';
@@ -31,7 +32,7 @@ import { getParser } from '../src/parse/parser.js';
 
 const PYTHON = { major: 3, minor: 9 };
 
-type PhaseName = 'read' | 'parse' | 'cold' | 'warm';
+type PhaseName = 'read' | 'parse' | 'cold' | 'warm' | 'fill';
 
 interface PhaseResult {
   files: number;
@@ -80,10 +81,12 @@ async function runPhase(phase: PhaseName, paths: string[]): Promise<PhaseResult>
     const wall = (performance.now() - t0) / 1000;
     return { files: sources.length, bytes: textBytes(sources), wall, cpu: cpuSeconds(c0), peakRss: resourceUsage().maxRSS * 1024 };
   }
-  if (phase === 'warm') throw new Error('no cache yet');
+  const cacheDir = phase === 'warm' || phase === 'fill' ? process.env.CAPI_GC_BENCH_CACHE : undefined;
+  if ((phase === 'warm' || phase === 'fill') && !cacheDir) throw new Error('CAPI_GC_BENCH_CACHE is not set');
   const c0 = cpuUsage();
   const t0 = performance.now();
-  const r = await analyzePaths(paths, { cwd: process.cwd(), pythonVersion: PYTHON });
+  const r = await analyzePaths(paths, { cwd: process.cwd(), pythonVersion: PYTHON, cacheDir });
+  if (phase === 'warm' && r.factsCache && r.factsCache.misses > 0) throw new Error(`the cache was not warm: ${r.factsCache.misses} file(s) extracted`);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(c0);
   // The bytes of the files the check analysed (the C API's headers left out), the same count as (b)'s.
@@ -104,10 +107,21 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 /** Runs a phase in a fresh `node` process (its own peak memory, its own parser start-up). */
 function runPhaseIsolated(phase: PhaseName, paths: string[]): PhaseResult | { error: string } {
   const self = fileURLToPath(import.meta.url);
-  const child = spawnSync(process.execPath, [self, '--phase', phase, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const child = spawnSync(process.execPath, [self, '--phase', phase, ...paths], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CAPI_GC_BENCH_CACHE: benchCache() } });
   const line = child.stdout.split('\n').find((l) => l.startsWith('{'));
   if (child.status !== 0 || !line) return { error: (child.stderr || child.stdout).trim().split('\n').pop() ?? `exit ${child.status}` };
   return JSON.parse(line) as PhaseResult | { error: string };
+}
+
+let benchCacheDir: string | null = null;
+
+/** A temporary cache folder for phases (d), removed when the bench exits. */
+function benchCache(): string {
+  if (!benchCacheDir) {
+    benchCacheDir = mkdtempSync(join(tmpdir(), 'capi-gc-bench-cache-'));
+    process.on('exit', () => rmSync(benchCacheDir!, { recursive: true, force: true }));
+  }
+  return benchCacheDir;
 }
 
 function median(xs: number[]): number {
@@ -128,6 +142,10 @@ async function sideBySide(paths: string[], runs: number): Promise<void> {
   for (const { name, label } of PHASES) {
     const results: PhaseResult[] = [];
     let error = '';
+    if (name === 'warm') {
+      const filled = runPhaseIsolated('fill', paths);
+      if ('error' in filled) { console.log(`${label.padEnd(26)} n/a (filling the cache: ${filled.error})`); continue; }
+    }
     for (let i = 0; i < runs; i++) {
       const r = runPhaseIsolated(name, paths);
       if ('error' in r) { error = r.error; break; }
