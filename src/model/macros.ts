@@ -10,6 +10,7 @@ import type { Frozen } from './model.js';
 import type { MacroLookup } from './symbols.js';
 
 import { TYPE_CREATORS as CREATOR_ARGS } from './capi.js';
+import { matchingParen, splitTopLevelCommas } from '../parse/c-text.js';
 import { calleeName, isNullOrZero, nameOrAddressed, render } from './expr.js';
 import { parseExpressionText } from './extract/text.js';
 
@@ -78,7 +79,7 @@ function callsInText(text: string): CallExpr[] {
     const close = matchingParen(text, open);
     if (close < 0) break;
     const inner = text.slice(open + 1, close);
-    const args = inner.trim() ? splitArgs(inner).map(parseExpressionText) : [];
+    const args = inner.trim() ? splitTopLevelCommas(inner, 'expression').map(parseExpressionText) : [];
     out.push({ k: 'call', callee: { k: 'name', name: m[1] }, args });
   }
   return out;
@@ -105,7 +106,7 @@ function expand(name: string, args: readonly string[], macros: MacroLookup, file
     if (inner === name || !macros.macro(inner, file, 'function')) continue;
     const close = matchingParen(text, m.index + m[0].length - 1);
     if (close < 0) break;
-    const innerArgs = splitArgs(text.slice(m.index + m[0].length, close));
+    const innerArgs = splitTopLevelCommas(text.slice(m.index + m[0].length, close), 'expression');
     const expanded = expand(inner, innerArgs, macros, file, depth + 1);
     if (expanded === null) continue;
     result += text.slice(pos, m.index) + expanded;
@@ -115,40 +116,13 @@ function expand(name: string, args: readonly string[], macros: MacroLookup, file
   return result + text.slice(pos);
 }
 
-function matchingParen(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    if (s[i] === '(') depth++;
-    else if (s[i] === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** Splits a comma-separated argument list at the top level of parentheses, brackets and braces. */
-function splitArgs(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(s.slice(start));
-  return out;
-}
-
 function findCreatorCalls(text: string): { creator: string; args: string[]; start: number; end: number }[] {
   const out: { creator: string; args: string[]; start: number; end: number }[] = [];
   const re = /\b(PyType_FromSpec|PyType_FromSpecWithBases|PyType_FromModuleAndSpec|PyType_FromMetaclass)\(/g;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const close = matchingParen(text, m.index + m[0].length - 1);
     if (close < 0) break;
-    out.push({ creator: m[1], args: splitArgs(text.slice(m.index + m[0].length, close)), start: m.index, end: close + 1 });
+    out.push({ creator: m[1], args: splitTopLevelCommas(text.slice(m.index + m[0].length, close), 'expression'), start: m.index, end: close + 1 });
   }
   return out;
 }

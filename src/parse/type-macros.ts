@@ -8,6 +8,8 @@
 // expanded), and only these: every other macro stays as written. The expansion is put on the invocation's first
 // line and the invocation's line breaks follow it, so every line after it keeps its number.
 
+import { matchingParen, splitTopLevelCommas } from './c-text.js';
+
 export interface MacroDefinition {
   name: string;
   params: string[];
@@ -91,7 +93,7 @@ export function expandTypeMacros(text: string, file: string, table: TypeMacroTab
       notes.push({ line, message: `${name}() is defined differently in several files; the type it declares was not analysed` });
       continue;
     }
-    const args = splitArguments(text.slice(open + 1, close));
+    const args = splitTopLevelCommas(text.slice(open + 1, close), 'preprocessor');
     const expanded = expandMacro(def, args, table, file, [name]);
     if (expanded === null) {
       notes.push({ line, message: `${name}() could not be expanded (wrong number of arguments or nesting too deep); the type it declares was not analysed` });
@@ -170,7 +172,7 @@ function rescan(text: string, table: TypeMacroTable, file: string, expanding: st
     const open = m.index + m[0].length - 1;
     const close = matchingParen(text, open);
     if (close < 0) break;
-    const expanded = expandMacro(def, splitArguments(text.slice(open + 1, close)), table, file, [...expanding, name]);
+    const expanded = expandMacro(def, splitTopLevelCommas(text.slice(open + 1, close), 'preprocessor'), table, file, [...expanding, name]);
     if (expanded === null) return null;
     out += text.slice(last, m.index) + expanded;
     last = close + 1;
@@ -245,40 +247,6 @@ function codeOnly(text: string): string {
     i++;
   }
   return out.join('');
-}
-
-function matchingParen(s: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < s.length; i++) {
-    if (s[i] === '(') depth++;
-    else if (s[i] === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-/** Splits macro arguments at top-level commas (parentheses only group, as in the C preprocessor). */
-function splitArguments(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = 0;
-  let quote: string | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\') i++;
-      else if (c === quote) quote = null;
-      continue;
-    }
-    if (c === '"' || c === "'") quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(s.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(s.slice(start));
-  return out;
 }
 
 function stripComments(s: string): string {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { expandTypeMacros, typeDefiningMacros } from '../../src/parse/type-macros.js';
+import { matchingParen, splitTopLevelCommas } from '../../src/parse/c-text.js';
 
 const header = [
   '#define DEFINE_TYPE(NAME, PREFIX) \\',
@@ -96,4 +97,12 @@ test('a wrong number of arguments is a note, not a guess', () => {
   assert.equal(result.notes.length, 1);
   assert.equal(result.notes[0].line, 1);
   assert.match(result.notes[0].message, /could not be expanded/);
+});
+
+test('arguments split as cpp splits them (only parentheses group), expressions also group brackets and braces', () => {
+  const list = '"a,b", f(c, d), {e, f}, x[g, h]';
+  assert.deepEqual(splitTopLevelCommas(list, 'preprocessor').map((s) => s.trim()), ['"a,b"', 'f(c, d)', '{e', 'f}', 'x[g', 'h]']);
+  assert.deepEqual(splitTopLevelCommas(list, 'expression').map((s) => s.trim()), ['"a,b"', 'f(c, d)', '{e, f}', 'x[g, h]']);
+  assert.equal(matchingParen('f(a, (b), c) + 1', 1), 11);
+  assert.equal(matchingParen('f(a, (b)', 1), -1);
 });
