@@ -3,13 +3,13 @@
 import { createHash } from 'node:crypto';
 import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
-import { shimSource } from './parse/shim.js';
 import { typeDefiningMacros } from './parse/type-macros.js';
 import { openFactsCache, type FactsCache, type FactsCacheStats } from './cache/facts-cache.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
-import { apiHeaderFiles, apiMacroEnvironment } from './model/capi.js';
+import { apiHeaderFiles, apiMacroEnvironment, apiNameExists } from './model/capi.js';
 import { createExtractor, type Extractor } from './pool/extractor.js';
 import { plainReason } from './pool/pool.js';
+import { contextFingerprint, contextKeyFor, type PrepareContext, type PreparedFile } from './pool/prepare.js';
 import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
 import type { Model, Uncertainty } from './model/model.js';
@@ -159,27 +159,34 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   let primary: BuiltModel | null = null;
   const undecided: Uncertainty[] = [];
   const context = (oldest: Queries): RuleContext => ({ oldest, undecided: (file, line, message) => undecided.push({ file, line, message }) });
-  // Facts of a file whose text preprocesses the same for two versions are extracted once. Only a hash of the
-  // shimmed text is kept to compare (keeping the text itself cost as much memory as the sources).
-  const cache = new Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>();
   let factsCache: FactsCache | null = null;
   if (options.cacheDir) {
     const opened = openFactsCache(options.cacheDir);
     if (typeof opened === 'string') suppressionProblems.push({ file: options.cacheDir, message: opened });
     else factsCache = opened;
   }
+  const builds = [...byVersion].sort((a, b) => a[0] - b[0]).filter(([key, v]) => key === oldestKey || v.rules.length);
+  const prepareContext: PrepareContext = {
+    versions: builds.map(([key, { version }]) => ({
+      key, env: macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version)),
+    })),
+    typeMacros: typeDefiningMacros(sources),
+  };
   const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
+  let prepared: PreparedSource[];
   try {
-    for (const [key, { version, rules: versionRules }] of [...byVersion].sort((a, b) => a[0] - b[0])) {
-      if (key !== oldestKey && !versionRules.length) continue;
-      const built = await buildModel(sources, options, version, cache, extractor, factsCache);
-      if (key === oldestKey) primary = built;
-      findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries), suppressed));
-      // Names that could not be linked (two extern definitions, no way to choose), met while linking or by a rule.
-      undecided.push(...built.queries.model.symbols.uncertainties);
-    }
+    prepared = await prepareSources(sources, prepareContext, extractor, factsCache);
   } finally {
     await extractor.close();
+  }
+  let previous: BuiltModel | null = null;
+  for (const [key, { version, rules: versionRules }] of builds) {
+    const built = buildModel(sources, prepared, key, version, previous);
+    previous = built;
+    if (key === oldestKey) primary = built;
+    findings.push(...runRules(built.queries, versionRules, suppressions, primary!.problems, context(primary!.queries), suppressed));
+    // Names that could not be linked (two extern definitions, no way to choose), met while linking or by a rule.
+    undecided.push(...built.queries.model.symbols.uncertainties);
   }
   sortFindings(findings);
   const main = primary!;
@@ -210,73 +217,90 @@ interface BuiltModel {
   problems: FileProblem[];
   unparsed: string[];
   files: number;
+  /** The facts linked, one per analysed file, in input order. */
+  facts: FileFacts[];
 }
 
-async function buildModel(
+/** A source prepared for every version, or why it could not be (the parser failed or gave up on it). */
+type PreparedSource = { ok: true; prepared: PreparedFile } | { ok: false; reason: string; detail?: string };
+
+/** Every source's facts for every version: from the cache where it has them, else prepared by the extractor. */
+async function prepareSources(
+  sources: readonly SourceInput[], context: PrepareContext, extractor: Extractor, factsCache: FactsCache | null,
+): Promise<PreparedSource[]> {
+  const out: PreparedSource[] = new Array(sources.length);
+  const fingerprint = factsCache ? contextFingerprint(context) : null;
+  const keys: (string | null)[] = sources.map((s) => (fingerprint ? `${hashText(s.text)}\0${contextKeyFor(s.text, fingerprint)}` : null));
+  const pending: number[] = [];
+  sources.forEach((source, i) => {
+    const stored = factsCache && keys[i] ? factsCache.get(source.file, keys[i]!) : null;
+    if (stored && stored.versions.length === context.versions.length) out[i] = { ok: true, prepared: stored };
+    else pending.push(i);
+  });
+  const outcomes = await extractor.prepareAll(context, pending.map((i) => sources[i]));
+  pending.forEach((i, n) => {
+    const outcome = outcomes[n];
+    out[i] = outcome;
+    // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
+    if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {
+      factsCache.put(sources[i].file, keys[i]!, outcome.prepared);
+    }
+  });
+  return out;
+}
+
+function buildModel(
   sources: readonly SourceInput[],
-  options: AnalyzeOptions,
+  prepared: readonly PreparedSource[],
+  key: number,
   version: { major: number; minor: number },
-  cache: Map<string, { textHash: string; facts: FileFacts | null; failure?: { reason: string; detail?: string } }>,
-  extractor: Extractor,
-  factsCache: FactsCache | null,
-): Promise<BuiltModel> {
-  const env = macroEnvironmentFor(version, options.defines, options.undefines, apiMacroEnvironment(version));
-  const typeMacros = typeDefiningMacros(sources);
-  const slots: (FileFacts | null)[] = new Array(sources.length).fill(null);
-  const shimmed: { index: number; file: string; text: string; textHash: string; unknownConditions: FileFacts['unknownConditions'] }[] = [];
+  previous: BuiltModel | null,
+): BuiltModel {
+  const facts: FileFacts[] = [];
   const problems: FileProblem[] = [];
   const unparsed: string[] = [];
-  sources.forEach((source, index) => {
-    try {
-      const shim = shimSource(source.text, env, typeMacros, source.file);
-      for (const note of shim.notes) problems.push({ file: source.file, message: `line ${note.line}: ${note.message}` });
-      const cached = cache.get(source.file);
-      const textHash = hashText(shim.text);
-      if (cached && cached.textHash === textHash) {
-        // The same text for another version: the same facts, or the same failure, without parsing again.
-        if (cached.facts) slots[index] = cached.facts;
-        else {
-          problems.push({ file: source.file, message: `not analysed: ${cached.failure?.reason}`, detail: cached.failure?.detail, notAnalysed: true });
-          unparsed.push(source.file);
-        }
-      } else {
-        const stored = factsCache?.get(source.file, textHash) ?? null;
-        if (stored) {
-          stored.unknownConditions = shim.unknownConditions;
-          cache.set(source.file, { textHash, facts: stored });
-          slots[index] = stored;
-          noteParseErrors(stored, source.file);
-        } else shimmed.push({ index, file: source.file, text: shim.text, textHash, unknownConditions: shim.unknownConditions });
-      }
-    } catch (error) {
-      problems.push({ file: source.file, message: `not analysed: ${plainReason((error as Error).message)}`, detail: (error as Error).stack, notAnalysed: true });
+  sources.forEach((source, i) => {
+    const p = prepared[i];
+    if (!p.ok) {
+      problems.push({ file: source.file, message: `not analysed: ${p.reason}`, detail: p.detail, notAnalysed: true });
       unparsed.push(source.file);
-    }
-  });
-  const outcomes = await extractor.extractAll(shimmed);
-  shimmed.forEach((job, i) => {
-    const outcome = outcomes[i];
-    if (!outcome.ok) {
-      cache.set(job.file, { textHash: job.textHash, facts: null, failure: { reason: outcome.reason, detail: outcome.detail } });
-      problems.push({ file: job.file, message: `not analysed: ${outcome.reason}`, detail: outcome.detail, notAnalysed: true });
-      unparsed.push(job.file);
       return;
     }
-    const fileFacts = outcome.facts;
-    fileFacts.unknownConditions = job.unknownConditions;
-    cache.set(job.file, { textHash: job.textHash, facts: fileFacts });
-    factsCache?.put(job.file, job.textHash, fileFacts);
-    slots[job.index] = fileFacts;
-    noteParseErrors(fileFacts, job.file);
-  });
-  const facts = slots.filter((f): f is FileFacts => f !== null);
-  function noteParseErrors(fileFacts: FileFacts, file: string): void {
-    if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
-      problems.push({ file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
+    const v = p.prepared.versions.find((x) => x.key === key)!;
+    for (const note of v.notes) problems.push({ file: source.file, message: `line ${note.line}: ${note.message}` });
+    if (v.facts === null) {
+      problems.push({ file: source.file, message: `not analysed: ${plainReason(v.failure?.reason ?? 'the preprocessor failed')}`, detail: v.failure?.detail, notAnalysed: true });
+      unparsed.push(source.file);
+      return;
     }
+    const fileFacts = p.prepared.facts[v.facts];
+    // Facts shared with an earlier version keep that version's conditions: its model holds the same object.
+    const sharedWithEarlier = p.prepared.versions.some((x) => x.key < key && x.facts === v.facts);
+    if (!sharedWithEarlier) fileFacts.unknownConditions = v.unknownConditions;
+    if (fileFacts.rootIsError || fileFacts.errorRatio > 0.25) {
+      problems.push({ file: source.file, message: `parsed with errors (${Math.round(fileFacts.errorRatio * 100)}% of the text not understood); findings in this file may be incomplete` });
+    }
+    facts.push(fileFacts);
+  });
+  // The same facts with the same C-API names as the previous version: the same model, read as this version.
+  if (previous && sameLinkage(previous, facts, version)) {
+    const model: Model = Object.freeze({ ...previous.queries.model, pythonVersion: version });
+    return { queries: new Queries(model), uncertainties: previous.uncertainties, problems, unparsed, files: facts.length, facts };
   }
   const { model, uncertainties } = linkModel(facts, { pythonVersion: version });
-  return { queries: new Queries(model), uncertainties, problems, unparsed, files: facts.length };
+  return { queries: new Queries(model), uncertainties, problems, unparsed, files: facts.length, facts };
+}
+
+/**
+ * Whether linking `facts` for `version` gives the model `previous` has: the same facts, and no function or macro
+ * they define is a C-API name in one version and not the other (the symbol table ignores definitions of names the
+ * target version's API has).
+ */
+function sameLinkage(previous: BuiltModel, facts: readonly FileFacts[], version: { major: number; minor: number }): boolean {
+  if (previous.facts.length !== facts.length || previous.facts.some((f, i) => f !== facts[i])) return false;
+  const before = previous.queries.model.pythonVersion;
+  const agree = (name: string) => (apiNameExists(name, before) === true) === (apiNameExists(name, version) === true);
+  return facts.every((f) => f.functions.every((fn) => agree(fn.name)) && f.macros.every((m) => agree(m.name)));
 }
 
 export function selectedRules(options: Pick<AnalyzeOptions, 'select' | 'ignore' | 'pythonVersion'>): Rule[] {

@@ -1,19 +1,21 @@
 // `--cache DIR`: per-file facts on disk, so a second run on an unchanged tree parses nothing.
 //
-// An entry is keyed by the file's display path, a hash of its shimmed text (which already reflects the Python
-// version, --define and --undefine: the preprocessor ran before it) and a fingerprint of the code that turns text
-// into facts (capi-gc's version and the extractor's and parser's own compiled files), so a changed capi-gc never
-// reads facts an older one wrote. Entries are written atomically (a temporary file renamed into place); an entry
+// An entry holds one file's facts for every Python version of the run (src/pool/prepare.ts). It is keyed by the
+// file's display path, a hash of its text as read, what its preparation depends on besides the text (the versions'
+// macro environments with --define and --undefine, and the project's type-declaring macros where the file names
+// one) and a fingerprint of the code that turns text into facts (capi-gc's version and the extractor's and
+// parser's own compiled files), so a changed capi-gc never reads facts an older one wrote. A hit costs no
+// preprocessing and no parsing. Entries are written atomically (a temporary file renamed into place); an entry
 // that cannot be read or does not have the expected shape is a miss, never an error.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FileFacts } from '../model/facts.js';
+import type { PreparedFile } from '../pool/prepare.js';
 import { TOOL_VERSION } from '../version.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 export interface FactsCacheStats {
   hits: number;
@@ -24,8 +26,9 @@ export interface FactsCacheStats {
 export interface FactsCache {
   readonly dir: string;
   readonly stats: FactsCacheStats;
-  get(file: string, textHash: string): FileFacts | null;
-  put(file: string, textHash: string, facts: FileFacts): void;
+  /** `textKey`: the hash of the text as read and the context key of src/pool/prepare.ts. */
+  get(file: string, textKey: string): PreparedFile | null;
+  put(file: string, textKey: string, prepared: PreparedFile): void;
 }
 
 /** The cache in `dir`, created if missing; a string saying why when it cannot be used. */
@@ -45,18 +48,18 @@ function openExisting(dir: string): FactsCache {
   const fingerprint = codeFingerprint();
   const stats: FactsCacheStats = { hits: 0, misses: 0, written: 0 };
   let writable = true;
-  const keyOf = (file: string, textHash: string) =>
-    createHash('sha256').update(`${FORMAT}\0${fingerprint}\0${file}\0${textHash}`).digest('hex');
+  const keyOf = (file: string, textKey: string) =>
+    createHash('sha256').update(`${FORMAT}\0${fingerprint}\0${file}\0${textKey}`).digest('hex');
   return {
     dir,
     stats,
-    get(file, textHash) {
-      const key = keyOf(file, textHash);
+    get(file, textKey) {
+      const key = keyOf(file, textKey);
       try {
-        const entry = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as { key?: unknown; facts?: unknown };
-        if (entry && entry.key === key && isFileFacts(entry.facts)) {
+        const entry = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as { key?: unknown; prepared?: unknown };
+        if (entry && entry.key === key && isPreparedFile(entry.prepared)) {
           stats.hits++;
-          return entry.facts;
+          return entry.prepared;
         }
       } catch {
         // Missing, unreadable or corrupt: analysed again, and written anew.
@@ -64,13 +67,13 @@ function openExisting(dir: string): FactsCache {
       stats.misses++;
       return null;
     },
-    put(file, textHash, facts) {
+    put(file, textKey, prepared) {
       if (!writable) return;
-      const key = keyOf(file, textHash);
+      const key = keyOf(file, textKey);
       const target = join(dir, `${key}.json`);
       const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        writeFileSync(temporary, JSON.stringify({ key, facts }));
+        writeFileSync(temporary, JSON.stringify({ key, prepared }));
         renameSync(temporary, target);
         stats.written++;
       } catch {
@@ -82,10 +85,21 @@ function openExisting(dir: string): FactsCache {
   };
 }
 
-function isFileFacts(x: unknown): x is FileFacts {
+function isPreparedFile(x: unknown): x is PreparedFile {
   if (!x || typeof x !== 'object') return false;
-  const f = x as Record<string, unknown>;
-  return typeof f.file === 'string' && Array.isArray(f.functions) && Array.isArray(f.structs);
+  const p = x as Record<string, unknown>;
+  if (!Array.isArray(p.facts) || !Array.isArray(p.versions)) return false;
+  const facts = p.facts as unknown[];
+  return facts.every((f) => {
+    if (!f || typeof f !== 'object') return false;
+    const r = f as Record<string, unknown>;
+    return typeof r.file === 'string' && Array.isArray(r.functions) && Array.isArray(r.structs);
+  }) && (p.versions as unknown[]).every((v) => {
+    if (!v || typeof v !== 'object') return false;
+    const r = v as Record<string, unknown>;
+    return typeof r.key === 'number' && Array.isArray(r.notes) && Array.isArray(r.unknownConditions)
+      && typeof r.facts === 'number' && r.facts >= 0 && r.facts < facts.length;
+  });
 }
 
 let fingerprintMemo: string | null = null;
@@ -94,7 +108,7 @@ let fingerprintMemo: string | null = null;
 function codeFingerprint(): string {
   if (fingerprintMemo) return fingerprintMemo;
   const hash = createHash('sha256').update(TOOL_VERSION);
-  for (const folder of ['../model/extract/', '../parse/', '../model/']) {
+  for (const folder of ['../model/extract/', '../parse/', '../model/', '../pool/']) {
     const dir = fileURLToPath(new URL(folder, import.meta.url));
     let names: string[] = [];
     try {

@@ -1,16 +1,28 @@
-// A worker thread that parses and extracts files. Only the plain facts cross back; if tree-sitter's wasm dies on a
-// file, this whole thread is thrown away and the pool starts a fresh one.
+// A worker thread that prepares (preprocesses, parses and extracts) files. Only the plain facts cross back; if
+// tree-sitter's wasm dies on a file, this whole thread is thrown away and the pool starts a fresh one.
 
 import { parentPort } from 'node:worker_threads';
 import { extractFile } from './extract-job.js';
-import type { JobRequest, JobResponse } from './pool.js';
+import { prepareFile, type PrepareContext } from './prepare.js';
+import type { WorkerMessage, JobResponse } from './pool.js';
 
-parentPort!.on('message', async (job: JobRequest) => {
+const contexts = new Map<number, PrepareContext>();
+
+parentPort!.on('message', async (message: WorkerMessage) => {
+  if (message.kind === 'context') {
+    contexts.set(message.contextId, message.context);
+    return;
+  }
   let response: JobResponse;
   try {
-    response = { id: job.id, ok: true, facts: await extractFile(job.file, job.text) };
+    if (message.contextId === undefined) response = { id: message.id, ok: true, facts: await extractFile(message.file, message.text) };
+    else {
+      const context = contexts.get(message.contextId);
+      if (!context) throw new Error(`no preparation context ${message.contextId}`);
+      response = { id: message.id, ok: true, prepared: await prepareFile(message.file, message.text, context) };
+    }
   } catch (error) {
-    response = { id: job.id, ok: false, reason: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
+    response = { id: message.id, ok: false, reason: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
   }
   parentPort!.postMessage(response);
 });

@@ -2,7 +2,8 @@
 // start-up; anything larger in the worker pool, where a file that breaks the parser cannot take the run with it.
 
 import { extractFile } from './extract-job.js';
-import { ExtractPool, plainReason, type ExtractOutcome } from './pool.js';
+import { ExtractPool, plainReason, type ExtractOutcome, type PrepareOutcome } from './pool.js';
+import { prepareFile, type PrepareContext } from './prepare.js';
 
 export interface ExtractorOptions {
   /** Worker threads; 0 parses in this thread. Default: in this thread for small runs, else one per core. */
@@ -14,7 +15,10 @@ const IN_PROCESS_TOTAL_BYTES = 1024 * 1024;
 const IN_PROCESS_FILE_BYTES = 256 * 1024;
 
 export interface Extractor {
+  /** Facts of texts already preprocessed. */
   extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]>;
+  /** Every version's facts of texts as read. */
+  prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -31,15 +35,27 @@ class InProcessExtractor implements Extractor {
 
   constructor(private readonly options: ExtractorOptions) {}
 
-  async extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
-    const out: ExtractOutcome[] = [];
+  extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
+    return this.each(inputs, async (i) => ({ ok: true, facts: await extractFile(i.file, i.text) }), (rest) => this.fallback!.extractAll(rest));
+  }
+
+  prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]> {
+    return this.each(inputs, async (i) => ({ ok: true, prepared: await prepareFile(i.file, i.text, context) }), (rest) => this.fallback!.prepareAll(context, rest));
+  }
+
+  private async each<T>(
+    inputs: readonly { file: string; text: string }[],
+    one: (input: { file: string; text: string }) => Promise<T>,
+    rest: (inputs: readonly { file: string; text: string }[]) => Promise<(T | { ok: false; reason: string; detail?: string })[]>,
+  ): Promise<(T | { ok: false; reason: string; detail?: string })[]> {
+    const out: (T | { ok: false; reason: string; detail?: string })[] = [];
     for (let i = 0; i < inputs.length; i++) {
       if (this.fallback) {
-        out.push(...(await this.fallback.extractAll(inputs.slice(i))));
+        out.push(...(await rest(inputs.slice(i))));
         break;
       }
       try {
-        out.push({ ok: true, facts: await extractFile(inputs[i].file, inputs[i].text) });
+        out.push(await one(inputs[i]));
       } catch (error) {
         const message = (error as Error)?.message ?? String(error);
         out.push({ ok: false, reason: plainReason(message), detail: (error as Error)?.stack ?? message });

@@ -7,19 +7,37 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { FileFacts } from '../model/facts.js';
 import type { Extractor } from './extractor.js';
+import type { PrepareContext, PreparedFile } from './prepare.js';
 
 export interface JobRequest {
+  kind: 'job';
   id: number;
   file: string;
+  /** Already preprocessed text when `contextId` is unset; else the file as read, prepared with that context. */
   text: string;
+  contextId?: number;
 }
+
+/** Sent once to each worker before the first job that names it. */
+export interface ContextMessage {
+  kind: 'context';
+  contextId: number;
+  context: PrepareContext;
+}
+
+export type WorkerMessage = JobRequest | ContextMessage;
 
 export type JobResponse =
   | { id: number; ok: true; facts: FileFacts }
+  | { id: number; ok: true; prepared: PreparedFile }
   | { id: number; ok: false; reason: string; stack?: string };
 
 export type ExtractOutcome =
   | { ok: true; facts: FileFacts }
+  | { ok: false; reason: string; detail?: string };
+
+export type PrepareOutcome =
+  | { ok: true; prepared: PreparedFile }
   | { ok: false; reason: string; detail?: string };
 
 export interface PoolOptions {
@@ -41,6 +59,8 @@ export function defaultJobs(): number {
 interface Slot {
   worker: Worker;
   busy: boolean;
+  /** Preparation contexts this worker has been sent. */
+  contexts: Set<number>;
 }
 
 export class ExtractPool implements Extractor {
@@ -49,6 +69,7 @@ export class ExtractPool implements Extractor {
   private readonly timeoutSeconds: number | undefined;
   private readonly heapMb: number;
   private nextId = 0;
+  private nextContextId = 0;
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.jobs ?? defaultJobs());
@@ -58,13 +79,29 @@ export class ExtractPool implements Extractor {
 
   /** Extracts every input; outcome i belongs to input i. */
   async extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
-    const outcomes: ExtractOutcome[] = new Array(inputs.length);
+    const outcomes = await this.runAll(inputs, null);
+    return outcomes as ExtractOutcome[];
+  }
+
+  /** Prepares every input (text as read) with `context`; outcome i belongs to input i. */
+  async prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]> {
+    const contextId = this.nextContextId++;
+    const outcomes = await this.runAll(inputs, { contextId, context });
+    return outcomes as PrepareOutcome[];
+  }
+
+  private async runAll(
+    inputs: readonly { file: string; text: string }[], context: { contextId: number; context: PrepareContext } | null,
+  ): Promise<(ExtractOutcome | PrepareOutcome)[]> {
+    const outcomes: (ExtractOutcome | PrepareOutcome)[] = new Array(inputs.length);
     let next = 0;
+    // Largest first: a big file started last would leave the other workers idle while it finishes.
+    const order = inputs.map((_, i) => i).sort((a, b) => inputs[b].text.length - inputs[a].text.length || a - b);
     const lanes = Math.min(this.size, inputs.length);
     const lane = async () => {
-      while (next < inputs.length) {
-        const i = next++;
-        outcomes[i] = await this.run(inputs[i].file, inputs[i].text);
+      while (next < order.length) {
+        const i = order[next++];
+        outcomes[i] = await this.run(inputs[i].file, inputs[i].text, context);
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
@@ -81,7 +118,7 @@ export class ExtractPool implements Extractor {
       idle.busy = true;
       return idle;
     }
-    const slot: Slot = { worker: spawn(this.heapMb), busy: true };
+    const slot: Slot = { worker: spawn(this.heapMb), busy: true, contexts: new Set() };
     this.slots.push(slot);
     return slot;
   }
@@ -92,13 +129,22 @@ export class ExtractPool implements Extractor {
     void slot.worker.terminate();
   }
 
-  private run(file: string, text: string): Promise<ExtractOutcome> {
+  private run(
+    file: string, text: string, context: { contextId: number; context: PrepareContext } | null,
+  ): Promise<ExtractOutcome | PrepareOutcome> {
+    type Outcome = ExtractOutcome | PrepareOutcome;
     const slot = this.acquire();
     const id = this.nextId++;
-    const seconds = this.timeoutSeconds ?? 30 + 2 * (text.length / (1024 * 1024));
-    return new Promise<ExtractOutcome>((resolve) => {
+    // Preparing runs the preprocessor and may parse once per version.
+    const perMb = context ? 2 * Math.max(1, context.context.versions.length) : 2;
+    const seconds = this.timeoutSeconds ?? 30 + perMb * (text.length / (1024 * 1024));
+    if (context && !slot.contexts.has(context.contextId)) {
+      slot.worker.postMessage({ kind: 'context', contextId: context.contextId, context: context.context } satisfies ContextMessage);
+      slot.contexts.add(context.contextId);
+    }
+    return new Promise<Outcome>((resolve) => {
       let settled = false;
-      const finish = (outcome: ExtractOutcome, healthy: boolean) => {
+      const finish = (outcome: Outcome, healthy: boolean) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -111,7 +157,7 @@ export class ExtractPool implements Extractor {
       };
       const onMessage = (r: JobResponse) => {
         if (r.id !== id) return;
-        if (r.ok) finish({ ok: true, facts: r.facts }, true);
+        if (r.ok) finish('prepared' in r ? { ok: true, prepared: r.prepared } : { ok: true, facts: r.facts }, true);
         // An exception from wasm leaves the parser in an unknown state: start a fresh thread.
         else finish({ ok: false, reason: plainReason(r.reason), detail: r.stack ?? r.reason }, !isWasmFailure(r.reason));
       };
@@ -124,7 +170,7 @@ export class ExtractPool implements Extractor {
       slot.worker.on('message', onMessage);
       slot.worker.on('error', onError);
       slot.worker.on('exit', onExit);
-      slot.worker.postMessage({ id, file, text } satisfies JobRequest);
+      slot.worker.postMessage({ kind: 'job', id, file, text, contextId: context?.contextId } satisfies JobRequest);
     });
   }
 }
