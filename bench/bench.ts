@@ -2,8 +2,11 @@
 //   (a) read      reading every file (discovery + decoding, what the check reads)
 //   (b) parse     tree-sitter parse of every file's shimmed text on one thread, nothing else (the shim runs
 //                 before the clock starts; each tree is freed at once)
-//   (c) cold      `capi-gc check` as the CLI runs it (analyzePaths, Python 3.9, default workers)
-//   (d) warm      the same check with a warm cache (`--cache` in a temporary folder, filled by an untimed run first)
+//   (c) cold      `capi-gc check` as the CLI runs it (checkPaths, Python 3.9, default workers)
+//   (d) warm      the same check with a warm cache (`--cache` in a temporary folder, filled by an untimed run first):
+//                 the unchanged tree gets the stored result of the run
+//   (e) edited    the warm check after one file changed (a comment appended to the first .c file): that file is
+//                 prepared again, every other file's facts come from the cache, and the model is linked anew
 // For each: files, MB, wall, MB/s and peak resident memory, and the ratios (c)/(b), (d)/(b). Each phase runs
 // in its own `node` process, so a phase's peak memory and its parser's start-up are its own; the wall time is
 // measured inside that process (Node's own start-up is not included). `--runs N` repeats every phase N times
@@ -22,7 +25,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { analyzePaths } from '../src/analyze.js';
+import { analyzePaths, checkPaths, type SourceInput } from '../src/analyze.js';
 import { discoverFiles } from '../src/files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS } from '../src/files/read.js';
 import { shimSource } from '../src/parse/shim.js';
@@ -32,7 +35,7 @@ import { getParser } from '../src/parse/parser.js';
 
 const PYTHON = { major: 3, minor: 9 };
 
-type PhaseName = 'read' | 'parse' | 'cold' | 'warm' | 'fill';
+type PhaseName = 'read' | 'parse' | 'cold' | 'warm' | 'fill' | 'edited';
 
 interface PhaseResult {
   files: number;
@@ -81,12 +84,22 @@ async function runPhase(phase: PhaseName, paths: string[]): Promise<PhaseResult>
     const wall = (performance.now() - t0) / 1000;
     return { files: sources.length, bytes: textBytes(sources), wall, cpu: cpuSeconds(c0), peakRss: resourceUsage().maxRSS * 1024 };
   }
-  const cacheDir = phase === 'warm' || phase === 'fill' ? process.env.CAPI_GC_BENCH_CACHE : undefined;
-  if ((phase === 'warm' || phase === 'fill') && !cacheDir) throw new Error('CAPI_GC_BENCH_CACHE is not set');
+  const cached = phase === 'warm' || phase === 'fill' || phase === 'edited';
+  const cacheDir = cached ? process.env.CAPI_GC_BENCH_CACHE : undefined;
+  if (cached && !cacheDir) throw new Error('CAPI_GC_BENCH_CACHE is not set');
+  let overlay: SourceInput[] | undefined;
+  if (phase === 'edited') {
+    const first = discoverFiles(paths, { cwd: process.cwd() }).files.filter((f) => f.path.endsWith('.c')).sort((a, b) => (a.path < b.path ? -1 : 1))[0];
+    const read = first && readSource(first.path, DEFAULT_READ_OPTIONS);
+    if (!read || !read.ok) throw new Error('no .c file to edit');
+    // A new edit each time: the run cache must not have seen it.
+    overlay = [{ file: first.display, text: `${read.text}\n/* edited ${process.hrtime.bigint()} */\n` }];
+  }
   const c0 = cpuUsage();
   const t0 = performance.now();
-  const r = await analyzePaths(paths, { cwd: process.cwd(), pythonVersion: PYTHON, cacheDir });
-  if (phase === 'warm' && r.factsCache && r.factsCache.misses > 0) throw new Error(`the cache was not warm: ${r.factsCache.misses} file(s) extracted`);
+  const r = await checkPaths(paths, { cwd: process.cwd(), pythonVersion: PYTHON, cacheDir, overlay });
+  if (phase === 'warm' && r.runCache !== 'hit') throw new Error(`the cache was not warm: the run was analysed again (${JSON.stringify(r.factsCache)})`);
+  if (phase === 'edited' && (r.runCache === 'hit' || r.factsCache?.misses !== 1)) throw new Error(`expected one file prepared again, got ${JSON.stringify(r.factsCache)}`);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(c0);
   // The bytes of the files the check analysed (the C API's headers left out), the same count as (b)'s.
@@ -134,6 +147,7 @@ const PHASES: { name: PhaseName; label: string }[] = [
   { name: 'parse', label: '(b) parse only, 1 thread' },
   { name: 'cold', label: '(c) check, cold' },
   { name: 'warm', label: '(d) check, warm cache' },
+  { name: 'edited', label: '(e) warm, one file edited' },
 ];
 
 async function sideBySide(paths: string[], runs: number): Promise<void> {
@@ -169,9 +183,9 @@ async function sideBySide(paths: string[], runs: number): Promise<void> {
     );
   }
   const parse = medians.get('parse');
-  for (const name of ['cold', 'warm'] as const) {
+  for (const name of ['cold', 'warm', 'edited'] as const) {
     const m = medians.get(name);
-    const tag = name === 'cold' ? '(c)/(b)' : '(d)/(b)';
+    const tag = name === 'cold' ? '(c)/(b)' : name === 'warm' ? '(d)/(b)' : '(e)/(b)';
     console.log(`${tag}: ${m && parse ? `wall ${(m.wall / parse.wall).toFixed(2)}x, cpu ${(m.cpu / parse.cpu).toFixed(2)}x` : 'n/a'}`);
   }
 }

@@ -5,6 +5,7 @@ import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { typeDefiningMacros } from './parse/type-macros.js';
 import { openFactsCache, type FactsCache, type FactsCacheStats } from './cache/facts-cache.js';
+import { readRun, runCacheKey, writeRun } from './cache/run-cache.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment, apiNameExists } from './model/capi.js';
 import { createExtractor, type Extractor } from './pool/extractor.js';
@@ -61,6 +62,10 @@ export interface FileProblem {
 export interface AnalysisResult {
   findings: Finding[];
   model: Model;
+  /** Types and modules of the model (what the summary counts). */
+  counts: { types: number; modules: number };
+  /** `#if` conditions on macros with no known value, per analysed file of the oldest version, in input order. */
+  conditions: { file: string; unknownConditions: FileFacts['unknownConditions'] }[];
   problems: FileProblem[];
   /** What linking and the rules could not decide, each said once. */
   uncertainties: readonly Uncertainty[];
@@ -94,6 +99,83 @@ export interface SourceInput {
 
 export async function analyzePaths(paths: readonly string[], options: AnalyzeOptions): Promise<AnalysisResult> {
   const started = performance.now();
+  const inputs = readInputs(paths, options);
+  options.onFiles?.(inputs.sources.length);
+  const result = await analyzeSources(inputs.sources, options);
+  return {
+    ...result,
+    problems: [...inputs.problems, ...result.problems],
+    unparsed: [...inputs.unparsed, ...result.unparsed],
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** What the CLI reports: an analysis, or with a cache the stored result of the same run on the same inputs. */
+export interface CheckResult extends Omit<AnalysisResult, 'model'> {
+  /** Absent when the result came from the run cache. */
+  model?: Model;
+  /** With a cache: whether this run's result was the stored one, or was stored for the next run. */
+  runCache?: 'hit' | 'stored' | 'not stored';
+}
+
+/**
+ * `analyzePaths`, and with `cacheDir` (unless the model itself is wanted) the run cache: an unchanged tree with
+ * the same options gets the stored result, having only been read.
+ */
+export async function checkPaths(paths: readonly string[], options: AnalyzeOptions & { needsModel?: boolean }): Promise<CheckResult> {
+  if (!options.cacheDir || options.needsModel) return analyzePaths(paths, options);
+  const started = performance.now();
+  const inputs = readInputs(paths, options);
+  options.onFiles?.(inputs.sources.length);
+  const key = runCacheKey({
+    pythonVersion: options.pythonVersion, defines: [...(options.defines ?? [])], undefines: [...(options.undefines ?? [])],
+    select: options.select ?? [], ignore: options.ignore ?? [],
+  }, inputs.sources);
+  const stored = readRun(options.cacheDir, key, isStoredRun);
+  let result: Omit<CheckResult, 'seconds'>;
+  if (stored) {
+    const { suppressed, ...rest } = stored;
+    result = {
+      ...rest,
+      suppressed: suppressed.map((s) => ({ finding: s.finding, by: stored.suppressionComments[s.by] })),
+      sources: new Map(inputs.sources.map((s) => [s.file, s.text])),
+      runCache: 'hit',
+    };
+  } else {
+    const { model: _model, sources, factsCache, ...analysed } = await analyzeSources(inputs.sources, options);
+    const comments = analysed.suppressionComments ?? [];
+    const toStore: StoredRun = {
+      ...analysed, suppressionComments: comments,
+      suppressed: (analysed.suppressed ?? []).map((s) => ({ finding: s.finding, by: comments.indexOf(s.by) })),
+    };
+    // A file the parser gave up on (time, memory) may be analysed next time: such a run is not kept.
+    const keep = !analysed.problems.some((p) => p.notAnalysed) && toStore.suppressed.every((s) => s.by >= 0);
+    result = { ...analysed, sources, factsCache, runCache: keep && writeRun(options.cacheDir, key, toStore) ? 'stored' : 'not stored' };
+  }
+  return {
+    ...result,
+    problems: [...inputs.problems, ...result.problems],
+    unparsed: [...inputs.unparsed, ...result.unparsed],
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** A run as the run cache keeps it: suppressions refer to their comment by index. */
+type StoredRun = Omit<AnalysisResult, 'model' | 'sources' | 'seconds' | 'suppressed' | 'suppressionComments'> & {
+  suppressionComments: SuppressionComment[];
+  suppressed: { finding: Finding; by: number }[];
+};
+
+function isStoredRun(x: unknown): x is StoredRun {
+  if (!x || typeof x !== 'object') return false;
+  const r = x as Record<string, unknown>;
+  return Array.isArray(r.findings) && Array.isArray(r.problems) && Array.isArray(r.uncertainties) && Array.isArray(r.unparsed)
+    && Array.isArray(r.apiHeaders) && Array.isArray(r.conditions) && Array.isArray(r.suppressed) && Array.isArray(r.suppressionComments)
+    && typeof r.filesAnalysed === 'number' && !!r.counts && typeof r.counts === 'object';
+}
+
+/** The inputs under `paths`, read, with the problems met finding and reading them. */
+function readInputs(paths: readonly string[], options: AnalyzeOptions): { sources: SourceInput[]; problems: FileProblem[]; unparsed: string[] } {
   const { files, problems: discoveryProblems } = discoverFiles(paths, { cwd: options.cwd, exclude: options.exclude });
   const problems: FileProblem[] = discoveryProblems.map((p: DiscoveryProblem) => ({ file: p.path, message: p.message, fatal: p.fatal, notAnalysed: !p.fatal && !p.informational }));
   const unparsed: string[] = [];
@@ -113,14 +195,7 @@ export async function analyzePaths(paths: readonly string[], options: AnalyzeOpt
     if (at >= 0) sources[at] = buffer;
     else sources.push(buffer);
   }
-  options.onFiles?.(sources.length);
-  const result = await analyzeSources(sources, options);
-  return {
-    ...result,
-    problems: [...problems, ...result.problems],
-    unparsed: [...unparsed, ...result.unparsed],
-    seconds: (performance.now() - started) / 1000,
-  };
+  return { sources, problems, unparsed };
 }
 
 /** Analyses in-memory sources (files already read, or editor buffers). */
@@ -193,6 +268,8 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   const silenced = new Set(dedupeFindings(suppressed.map((s) => s.finding)));
   return {
     findings: dedupeFindings(findings), model: main.queries.model, problems: [...main.problems, ...suppressionProblems],
+    counts: { types: main.queries.model.types.length, modules: main.queries.model.modules.length },
+    conditions: main.facts.filter((f) => f.unknownConditions.length).map((f) => ({ file: f.file, unknownConditions: f.unknownConditions })),
     uncertainties: dedupeUncertainties([...main.uncertainties, ...undecided]),
     filesAnalysed: main.files, unparsed: main.unparsed, apiHeaders: [...apiHeaders], seconds: (performance.now() - started) / 1000,
     sources: new Map(sources.map((s) => [s.file, s.text])),

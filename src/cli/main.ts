@@ -2,7 +2,7 @@
 // capi-gc command line: `capi-gc check [paths…]`, `capi-gc rules [id]`.
 
 import { parseArgs } from 'node:util';
-import { analyzePaths } from '../analyze.js';
+import { checkPaths } from '../analyze.js';
 import { formatDiagnostics, formatFindings, printable as printableName } from '../report/text.js';
 import { formatJson, formatJsonDocument } from '../report/json.js';
 import { verifyModule, type RuntimeReport, type VerifyOptions } from '../runtime/verify.js';
@@ -286,11 +286,13 @@ async function checkCommand(args: string[]): Promise<number> {
   const progress = startProgress(process.stderr, progressWanted(process.stderr, process.env, values.quiet));
   let result;
   try {
-    result = await analyzePaths(paths, {
+    result = await checkPaths(paths, {
       cwd, pythonVersion, defines, undefines, select, ignore,
       exclude: [...(config.exclude ?? []), ...(values.exclude ?? [])],
       read: { maxBytes, largeFileBytes: 256 * 1024 },
       jobs, fileTimeoutSeconds, overlay, onFiles: (n) => progress.files(n), cacheDir,
+      // --verify places run-time findings in the model's types.
+      needsModel: values.verify === true,
     });
   } finally {
     progress.stop();
@@ -305,7 +307,7 @@ async function checkCommand(args: string[]): Promise<number> {
     if (report.problem && !report.importError) process.stderr.write(`capi-gc: verify: ${report.problem}\n`);
     const annotated = annotateFindings(result.findings, report);
     const where = report.file ? displayPath(report.file, cwd) : settings.module;
-    result.findings = sortFindings([...annotated, ...placeInSource(runtimeOnlyFindings(annotated, report, where), result.model)]);
+    result.findings = sortFindings([...annotated, ...placeInSource(runtimeOnlyFindings(annotated, report, where), result.model!)]);
   }
   let programExit: number | null = null;
   if (values.run !== undefined) {
@@ -377,7 +379,7 @@ async function checkCommand(args: string[]): Promise<number> {
   if (values.statistics) report = format === 'json' ? formatStatisticsJson(findings) : formatStatistics(findings, summaryOf);
   else if (format === 'json') {
     report = formatJsonDocument(findings, {
-      files: result.filesAnalysed, types: result.model.types.length, modules: result.model.modules.length,
+      files: result.filesAnalysed, types: result.counts.types, modules: result.counts.modules,
       unparsed: result.unparsed, seconds: result.seconds,
     });
   } else if (format === 'sarif') {

@@ -1,6 +1,6 @@
 // The stable, versioned JSON contract (version 1). Fields are never renamed or removed within a version.
 
-import type { AnalysisResult } from '../analyze.js';
+import type { CheckResult } from '../analyze.js';
 import type { Finding } from '../rules/rule.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
@@ -12,9 +12,9 @@ export interface JsonSummary {
   seconds: number;
 }
 
-export function formatJson(result: AnalysisResult): string {
+export function formatJson(result: Pick<CheckResult, 'findings' | 'filesAnalysed' | 'counts' | 'unparsed' | 'seconds'>): string {
   return formatJsonDocument(result.findings, {
-    files: result.filesAnalysed, types: result.model.types.length, modules: result.model.modules.length,
+    files: result.filesAnalysed, types: result.counts.types, modules: result.counts.modules,
     unparsed: result.unparsed, seconds: result.seconds,
   });
 }

@@ -1,6 +1,6 @@
 // GCC-style text: `path:line:col: severity: message [rule-id]`, then a one-line summary.
 
-import type { AnalysisResult } from '../analyze.js';
+import type { AnalysisResult, CheckResult } from '../analyze.js';
 import { sourceSnippet, type SourceIndex } from './source.js';
 
 export interface TextOptions {
@@ -24,7 +24,7 @@ export function formatFindings(result: Pick<AnalysisResult, 'findings'>, options
 }
 
 /** Problems, uncertainties and the summary line: written to stderr so stdout stays machine-readable. */
-export function formatDiagnostics(result: AnalysisResult, options: TextOptions): string {
+export function formatDiagnostics(result: CheckResult, options: TextOptions): string {
   const lines: string[] = [];
   for (const p of result.problems) {
     if (p.quiet && !options.verbose) continue;
@@ -38,10 +38,10 @@ export function formatDiagnostics(result: AnalysisResult, options: TextOptions):
   if (result.apiHeaders.length) lines.push(`capi-gc: ${result.apiHeaders.length} header(s) of the C API itself (CPython's Include/, pythoncapi_compat.h) were read as the C API, not as extension code`);
   if (quiet && !options.verbose) lines.push(`capi-gc: ${quiet} large file(s) with no type, module or GC code were skipped (--verbose lists them)`);
   const u = result.uncertainties;
-  const conditions = result.model.files.reduce((n, f) => n + f.unknownConditions.length, 0);
+  const conditions = result.conditions.reduce((n, f) => n + f.unknownConditions.length, 0);
   if (options.verbose) {
     for (const x of u) lines.push(`capi-gc: ${printable(x.file)}:${x.line}: not understood: ${printable(x.message)}`);
-    for (const f of result.model.files) {
+    for (const f of result.conditions) {
       for (const cond of f.unknownConditions) {
         lines.push(`capi-gc: ${printable(f.file)}:${cond.line}: ${printable(cond.condition)}: unknown macro(s) ${cond.macros.join(', ')}; analysed the first branch (use --define/--undefine)`);
       }
@@ -55,7 +55,7 @@ export function formatDiagnostics(result: AnalysisResult, options: TextOptions):
   const counts = { error: 0, warning: 0, note: 0 };
   for (const f of result.findings) counts[f.severity]++;
   lines.push(
-    `capi-gc: ${result.filesAnalysed} file(s), ${result.model.types.length} type(s), ${result.model.modules.length} module(s): `
+    `capi-gc: ${result.filesAnalysed} file(s), ${result.counts.types} type(s), ${result.counts.modules} module(s): `
     + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s) in ${result.seconds.toFixed(2)}s`
     + (notAnalysed.length ? `; ${notAnalysed.length} input(s) NOT analysed: ${notAnalysed.slice(0, 5).map((p) => printable(p.file)).join(', ')}${notAnalysed.length > 5 ? ', …' : ''}` : ''),
   );
