@@ -17,7 +17,63 @@ export interface PreprocessResult {
   unknownConditions: { line: number; condition: string; macros: string[] }[];
   /** Malformed input the analysis worked around (an unterminated comment, an #if with no #endif). */
   notes: { line: number; message: string }[];
+  /**
+   * The macro names whose definition in the environment was read (not overridden by the file's own #define or
+   * #undef at that point): another environment that agrees on these gives the same result.
+   */
+  consulted: ReadonlySet<string>;
 }
+
+/** Whether two environments agree on every name in `names`: preprocessing a file that consulted them is the same. */
+export function environmentsAgree(a: MacroEnvironment, b: MacroEnvironment, names: Iterable<string>): boolean {
+  for (const n of names) {
+    if (a.defined.get(n) !== b.defined.get(n) || a.defined.has(n) !== b.defined.has(n) || a.undefined.has(n) !== b.undefined.has(n)) return false;
+  }
+  return true;
+}
+
+/** The macros seen from one point of a file: the environment's, overridden by the file's own #define and #undef. */
+class MacroScope {
+  /** The file's own: a value, or null after #undef. */
+  private readonly own = new Map<string, string | null>();
+  readonly consulted = new Set<string>();
+  readonly defined: MacroValues;
+  readonly undefined: MacroNames;
+
+  constructor(env: MacroEnvironment) {
+    const { own, consulted } = this;
+    this.defined = {
+      has(name) {
+        if (own.has(name)) return own.get(name) !== null;
+        consulted.add(name);
+        return env.defined.has(name);
+      },
+      get(name) {
+        if (own.has(name)) return own.get(name) ?? undefined;
+        consulted.add(name);
+        return env.defined.get(name);
+      },
+    };
+    this.undefined = {
+      has(name) {
+        if (own.has(name)) return own.get(name) === null;
+        consulted.add(name);
+        return env.undefined.has(name);
+      },
+    };
+  }
+
+  define(name: string, value: string): void {
+    this.own.set(name, value);
+  }
+
+  undefine(name: string): void {
+    this.own.set(name, null);
+  }
+}
+
+type MacroValues = Pick<ReadonlyMap<string, string>, 'has' | 'get'>;
+type MacroNames = Pick<ReadonlySet<string>, 'has'>;
 
 type Tri = bigint | undefined; // undefined = unknown
 
@@ -36,8 +92,7 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
   const lines = splitLinesKeepingEnds(source);
   const out: string[] = [];
   const stack: Frame[] = [];
-  const localDefined = new Map(env.defined);
-  const localUndefined = new Set(env.undefined);
+  const scope = new MacroScope(env);
   const unknownConditions: PreprocessResult['unknownConditions'] = [];
   const notes: PreprocessResult['notes'] = [];
   let active = true;
@@ -69,7 +124,7 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
 
     if (conditional) {
       const evaluate = (kind: string): Tri => {
-        const { value, unknownMacros } = evaluateDirective(kind, body, localDefined, localUndefined);
+        const { value, unknownMacros } = evaluateDirective(kind, body, scope.defined, scope.undefined);
         if (value === undefined) unknownConditions.push({ line: lineNo, condition: `#${kind} ${body}`, macros: unknownMacros });
         return value;
       };
@@ -144,19 +199,11 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
     } else {
       if (active && name === 'define') {
         const dm = /^(\w+)(\()?\s*(.*)$/s.exec(body);
-        if (dm && !dm[2]) {
-          localDefined.set(dm[1], dm[3].trim());
-          localUndefined.delete(dm[1]);
-        } else if (dm) {
-          localDefined.set(dm[1], '');
-          localUndefined.delete(dm[1]);
-        }
+        if (dm && !dm[2]) scope.define(dm[1], dm[3].trim());
+        else if (dm) scope.define(dm[1], '');
       } else if (active && name === 'undef') {
         const un = body.split(/\s+/)[0];
-        if (un) {
-          localDefined.delete(un);
-          localUndefined.add(un);
-        }
+        if (un) scope.undefine(un);
       }
       for (let k = i; k <= j; k++) out.push(active ? lines[k] : blank(lines[k]));
     }
@@ -172,7 +219,7 @@ export function preprocess(source: string, env: MacroEnvironment): PreprocessRes
     out[commentStart.line] = first.slice(0, commentStart.column) + blank(first.slice(commentStart.column));
     for (let k = commentStart.line + 1; k < out.length; k++) out[k] = blank(out[k]);
   }
-  return { text: out.join(''), unknownConditions, notes };
+  return { text: out.join(''), unknownConditions, notes, consulted: scope.consulted };
 }
 
 /** The next non-blank line after `#ifndef NAME` defines NAME: an include guard. */
@@ -239,8 +286,8 @@ function scanBlockComments(line: string, inComment: boolean): { inComment: boole
 function evaluateDirective(
   kind: string,
   body: string,
-  defined: ReadonlyMap<string, string>,
-  undefinedSet: ReadonlySet<string>,
+  defined: MacroValues,
+  undefinedSet: MacroNames,
 ): { value: Tri; unknownMacros: string[] } {
   const unknownMacros: string[] = [];
   if (kind === 'ifdef' || kind === 'ifndef') {
@@ -291,8 +338,8 @@ class ExprParser {
   pos = 0;
   constructor(
     private readonly tokens: string[],
-    private readonly defined: ReadonlyMap<string, string>,
-    private readonly undefinedSet: ReadonlySet<string>,
+    private readonly defined: MacroValues,
+    private readonly undefinedSet: MacroNames,
     private readonly unknownMacros: string[],
     private readonly depth: number,
     private readonly expanding: ReadonlySet<string> = new Set(),

@@ -10,12 +10,14 @@ export interface ShimResult {
   text: string;
   unknownConditions: PreprocessResult['unknownConditions'];
   notes: PreprocessResult['notes'];
+  /** Environment macros the preprocessor read (PreprocessResult.consulted). */
+  consulted: PreprocessResult['consulted'];
 }
 
 export function shimSource(source: string, env: MacroEnvironment, typeMacros: TypeMacroTable = NO_TYPE_MACROS, file = ''): ShimResult {
   const pre = preprocess(source, env);
   const expanded = expandTypeMacros(pre.text, file, typeMacros);
-  return { text: rewriteMacros(expanded.text), unknownConditions: pre.unknownConditions, notes: [...pre.notes, ...expanded.notes] };
+  return { text: rewriteMacros(expanded.text), unknownConditions: pre.unknownConditions, notes: [...pre.notes, ...expanded.notes], consulted: pre.consulted };
 }
 
 /** Attribute-like macros that only decorate a declaration: blanked so the declaration parses. */

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { shimSource } from '../parse/shim.js';
-import type { MacroEnvironment } from '../parse/preprocessor.js';
+import { environmentsAgree, type MacroEnvironment } from '../parse/preprocessor.js';
 import type { TypeMacroTable } from '../parse/type-macros.js';
 import type { FileFacts } from '../model/facts.js';
 import { extractFile } from './extract-job.js';
@@ -40,7 +40,13 @@ export async function prepareFile(file: string, text: string, context: PrepareCo
   const facts: FileFacts[] = [];
   const byText = new Map<string, number>();
   const versions: PreparedVersion[] = [];
+  let last: { env: MacroEnvironment; shim: ReturnType<typeof shimSource>; at: number } | null = null;
   for (const { key, env } of context.versions) {
+    // Versions differ only in macros: where the file read none that differ, its text is the previous version's.
+    if (last && environmentsAgree(last.env, env, last.shim.consulted)) {
+      versions.push({ key, notes: last.shim.notes, unknownConditions: last.shim.unknownConditions, facts: last.at });
+      continue;
+    }
     let shim: ReturnType<typeof shimSource>;
     try {
       shim = shimSource(text, env, context.typeMacros, file);
@@ -57,6 +63,7 @@ export async function prepareFile(file: string, text: string, context: PrepareCo
       byText.set(textHash, at);
     }
     versions.push({ key, notes: shim.notes, unknownConditions: shim.unknownConditions, facts: at });
+    last = { env, shim, at };
   }
   return { facts, versions };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { macroEnvironmentFor, preprocess } from '../../src/parse/preprocessor.js';
+import { environmentsAgree, macroEnvironmentFor, preprocess } from '../../src/parse/preprocessor.js';
 import { rewriteMacros, shimSource } from '../../src/parse/shim.js';
 
 const env39 = macroEnvironmentFor({ major: 3, minor: 9 });
@@ -74,4 +74,18 @@ test('shimSource keeps every offset of a realistic file', () => {
   const out = shimSource(src, env39).text;
   assert.equal(out.length, src.length);
   for (let i = 0; i < src.length; i++) if (src[i] === '\n') assert.equal(out[i], '\n');
+});
+
+test('the preprocessor says which environment macros it read; environments agreeing on them give the same text', () => {
+  const env312 = macroEnvironmentFor({ major: 3, minor: 12 });
+  const plain = preprocess('#define LOCAL 1\n#if LOCAL\nint a;\n#endif\n#ifdef Py_DEBUG\nint b;\n#endif\n', env39);
+  assert.deepEqual([...plain.consulted].sort(), ['Py_DEBUG'], 'a macro the file defines itself is not read from the environment');
+  assert.ok(environmentsAgree(env39, env312, plain.consulted));
+  assert.equal(preprocess('#define LOCAL 1\n#if LOCAL\nint a;\n#endif\n#ifdef Py_DEBUG\nint b;\n#endif\n', env312).text, plain.text);
+  const versioned = '#if PY_VERSION_HEX >= 0x030C0000\nint new_api;\n#else\nint old_api;\n#endif\n#undef PY_VERSION_HEX\n#ifdef PY_VERSION_HEX\nint never;\n#endif\n';
+  const at39 = preprocess(versioned, env39);
+  assert.deepEqual([...at39.consulted], ['PY_VERSION_HEX']);
+  assert.equal(environmentsAgree(env39, env312, at39.consulted), false);
+  assert.notEqual(preprocess(versioned, env312).text, at39.text);
+  assert.doesNotMatch(at39.text, /never/, '#undef hides the environment from then on');
 });
