@@ -41,7 +41,12 @@ export function splitTopLevel(text: string, target = TARGET_CHUNK_BYTES): Chunk[
       i++;
       while (i < n) {
         const d = text.charCodeAt(i);
-        if (d === 92) { i += 2; continue; }
+        if (d === 92) {
+          // A line continuation inside the literal is still a line of the file.
+          if (text.charCodeAt(i + 1) === 10) line++;
+          i += 2;
+          continue;
+        }
         if (d === c || d === 10) break;
         i++;
       }

@@ -82,7 +82,9 @@ test('a file that takes longer than its time budget is stopped and reported; the
 });
 
 test('a huge file is parsed in top-level pieces with the same facts and positions as whole', async () => {
-  const text = [leakyType('Alpha'), '/* a { comment } that "spans"', 'lines */', leakyType('Beta', 3), 'static const char *s = "{";', leakyType('Gamma')].join('\n');
+  const text = [leakyType('Alpha'), '/* a { comment } that "spans"', 'lines */', leakyType('Beta', 3), 'static const char *s = "{";',
+    // A string continued over lines: its lines still count.
+    'static const char *doc = "first line \\', 'second line \\', 'third line";', leakyType('Gamma')].join('\n');
   const whole = await withTree(text, (t) => extractFacts('x.c', t.rootNode));
   const chunks = splitTopLevel(text, 64);
   assert.ok(chunks.length > 3, 'split into several pieces');
