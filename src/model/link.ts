@@ -10,7 +10,7 @@ import {
 } from './draft.js';
 import type { ExtensionType as FrozenType, FunctionFact as FrozenFunction, LinkedModel, Model as FrozenModel } from './model.js';
 import { ALLOCATORS, PYTHON_CLASS_CREATORS, builtinBase } from './capi.js';
-import { callsInMacroExpansion, creationsThroughMacros, mayCreateTypes } from './macros.js';
+import { callsInMacroExpansion, creationsThroughMacros, expansionMayCall, mayCreateTypes } from './macros.js';
 import { linkageOf, SymbolTable } from './symbols.js';
 import {
   addressedName, calleeName, fieldOf, isArrowSlot, isName, isNull, isNullOrZero, leadingName, nameOf, nameOrAddressed,
@@ -713,6 +713,8 @@ function moduleFrom(def: ModuleInfo['def'], index: FactIndex): ModuleInfo {
 function findAllocations(model: Model, types: TypeIndex): AllocationSite[] {
   const sites: AllocationSite[] = [];
   const slotOwners = slotOwnerIndex(model);
+  const mayAllocate = new Map<string, boolean>();
+  const isAllocator = (id: string) => Object.hasOwn(ALLOCATORS, id);
   for (const fns of model.functions.values()) {
     for (const fn of fns) {
       for (let call of fn.calls) {
@@ -721,7 +723,8 @@ function findAllocations(model: Model, types: TypeIndex): AllocationSite[] {
         let structName: string | null = null;
         let callee = calleeName(call.callee);
         let known = callee !== null && Object.hasOwn(ALLOCATORS, callee) ? ALLOCATORS[callee] : undefined;
-        if (!known && callee !== null && model.symbols.macro(callee, fn.file, 'function')) {
+        if (!known && callee !== null && model.symbols.macro(callee, fn.file, 'function')
+          && expansionMayCall(callee, call.args, model.symbols, isAllocator, mayAllocate)) {
           // `NEW_RECORD(st, n)` expanding to PyObject_GC_NewVar(…): the allocation sits at the macro call.
           const inner = (callsInMacroExpansion(callee, call.args, model.symbols, fn.file) ?? [])
             .find((c) => Object.hasOwn(ALLOCATORS, calleeName(c.callee) ?? ''));

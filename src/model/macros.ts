@@ -29,10 +29,13 @@ export function creationsThroughMacros(
     if (defs.some(mayCreateTypes)) creatingMacros.add(name);
   }
   if (!creatingMacros.size) return out;
+  const memo = new Map<string, boolean>();
+  const isCreator = (id: string) => id.includes('PyType_From');
   for (const fn of functions) {
     for (const call of fn.calls) {
       const macro = calleeName(call.callee);
       if (!macro || !creatingMacros.has(macro)) continue;
+      if (!expansionMayCall(macro, call.args, macros, isCreator, memo)) continue;
       const expanded = expand(macro, call.args.map(render), macros, fn.file, 0);
       if (!expanded || !expanded.includes('PyType_From')) continue;
       for (const found of findCreatorCalls(expanded)) {
@@ -83,6 +86,76 @@ function callsInText(text: string): CallExpr[] {
     out.push({ k: 'call', callee: { k: 'name', name: m[1] }, args });
   }
   return out;
+}
+
+/**
+ * Whether expanding a call of `name` with these arguments could make a call to a name `isTarget` accepts, judged from
+ * the bodies of every definition of the macros involved, without expanding: false means the expansion cannot (a
+ * pasted `##` name, a target named in a body or an argument, or a nested macro that may, all answer true). Expanding
+ * costs far more than this, and most macro calls expand to nothing of interest.
+ */
+export function expansionMayCall(
+  name: string, args: readonly Frozen<Expr>[], macros: { readonly macros: ReadonlyMap<string, readonly Frozen<MacroFact>[]> },
+  isTarget: (name: string) => boolean, memo: Map<string, boolean>,
+): boolean {
+  // Whether some macro reachable from `root` through macro names in bodies makes a target call directly.
+  const mayCall = (root: string): boolean => {
+    const known = memo.get(root);
+    if (known !== undefined) return known;
+    const visited = new Set<string>();
+    const pending = [root];
+    let found = false;
+    while (pending.length && !found) {
+      const macro = pending.pop()!;
+      if (visited.has(macro)) continue;
+      visited.add(macro);
+      const settled = memo.get(macro);
+      if (settled !== undefined) {
+        found = settled;
+        continue;
+      }
+      for (const def of macros.macros.get(macro) ?? []) {
+        if (def.params === null) continue;
+        if (def.body.includes('##')) found = true;
+        for (const id of identifiers(def.body)) {
+          if (found) break;
+          if (isTarget(id)) found = true;
+          else if (id !== macro && !visited.has(id) && isFunctionMacro(id)) pending.push(id);
+        }
+        if (found) break;
+      }
+    }
+    // Nothing reachable from the root makes such a call: nothing reachable from what it visited does either.
+    if (found) memo.set(root, true);
+    else for (const v of visited) memo.set(v, false);
+    return found;
+  };
+  const isFunctionMacro = (id: string) => (macros.macros.get(id) ?? []).some((d) => d.params !== null);
+  if (mayCall(name)) return true;
+  const matters = (id: string) => isTarget(id) || (isFunctionMacro(id) && mayCall(id));
+  return args.some((a) => exprNames(a, matters));
+}
+
+/** Whether some identifier in the text `render(e)` would give satisfies `test` (without building that text). */
+function exprNames(e: Frozen<Expr> | null | undefined, test: (id: string) => boolean): boolean {
+  if (!e) return false;
+  switch (e.k) {
+    case 'name': return test(e.name);
+    case 'literal': case 'other': return identifiers(e.text).some(test);
+    case 'member': return test(e.field) || exprNames(e.object, test);
+    case 'call': return exprNames(e.callee, test) || e.args.some((a) => exprNames(a, test));
+    case 'addr': case 'deref': case 'unary': return exprNames(e.of, test);
+    case 'index': return exprNames(e.object, test) || exprNames(e.index, test);
+    case 'binary': return exprNames(e.left, test) || exprNames(e.right, test);
+    case 'sizeof': return identifiers(e.typeName).some(test);
+    case 'offsetof': return identifiers(e.typeName).some(test) || identifiers(e.member).some(test);
+    case 'concat': return e.parts.some((p) => exprNames(p, test));
+    case 'init': return e.items.some((i) => exprNames(i, test));
+  }
+}
+
+function identifiers(text: string): string[] {
+  return text.match(/[A-Za-z_]\w*/g) ?? [];
 }
 
 /** Arguments are substituted as written (`render`): expansion is textual by nature. */
