@@ -320,7 +320,7 @@ async function prepareSources(
     out[i] = outcome;
     // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
     if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {
-      factsCache.put(sources[i].file, keys[i]!, outcome.prepared);
+      factsCache.put(sources[i].file, keys[i]!, outcome.prepared, outcome.json);
     }
   });
   return out;

@@ -28,7 +28,8 @@ export interface FactsCache {
   readonly stats: FactsCacheStats;
   /** `textKey`: the hash of the text as read and the context key of src/pool/prepare.ts. */
   get(file: string, textKey: string): PreparedFile | null;
-  put(file: string, textKey: string, prepared: PreparedFile): void;
+  /** `json`: `prepared` already as JSON text, when the caller has it. */
+  put(file: string, textKey: string, prepared: PreparedFile, json?: string): void;
 }
 
 /** The cache in `dir`, created if missing; a string saying why when it cannot be used. */
@@ -67,13 +68,13 @@ function openExisting(dir: string): FactsCache {
       stats.misses++;
       return null;
     },
-    put(file, textKey, prepared) {
+    put(file, textKey, prepared, json) {
       if (!writable) return;
       const key = keyOf(file, textKey);
       const target = join(dir, `${key}.json`);
       const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
       try {
-        writeFileSync(temporary, JSON.stringify({ key, prepared }));
+        writeFileSync(temporary, `{"key":${JSON.stringify(key)},"prepared":${json ?? JSON.stringify(prepared)}}`);
         renameSync(temporary, target);
         stats.written++;
       } catch {

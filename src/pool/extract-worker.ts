@@ -19,7 +19,9 @@ parentPort!.on('message', async (message: WorkerMessage) => {
     else {
       const context = contexts.get(message.contextId);
       if (!context) throw new Error(`no preparation context ${message.contextId}`);
-      response = { id: message.id, ok: true, prepared: await prepareFile(message.file, message.text, context) };
+      // As JSON text: serialising and reading it is about twice as fast as the structured clone of so many small
+      // objects, and the main thread can write it to the cache as it is.
+      response = { id: message.id, ok: true, preparedJson: JSON.stringify(await prepareFile(message.file, message.text, context)) };
     }
   } catch (error) {
     response = { id: message.id, ok: false, reason: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };

@@ -29,7 +29,7 @@ export type WorkerMessage = JobRequest | ContextMessage;
 
 export type JobResponse =
   | { id: number; ok: true; facts: FileFacts }
-  | { id: number; ok: true; prepared: PreparedFile }
+  | { id: number; ok: true; preparedJson: string }
   | { id: number; ok: false; reason: string; stack?: string };
 
 export type ExtractOutcome =
@@ -37,7 +37,8 @@ export type ExtractOutcome =
   | { ok: false; reason: string; detail?: string };
 
 export type PrepareOutcome =
-  | { ok: true; prepared: PreparedFile }
+  /** `json`: the prepared file as JSON text, when it crossed from a worker (what the cache writes). */
+  | { ok: true; prepared: PreparedFile; json?: string }
   | { ok: false; reason: string; detail?: string };
 
 export interface PoolOptions {
@@ -157,7 +158,11 @@ export class ExtractPool implements Extractor {
       };
       const onMessage = (r: JobResponse) => {
         if (r.id !== id) return;
-        if (r.ok) finish('prepared' in r ? { ok: true, prepared: r.prepared } : { ok: true, facts: r.facts }, true);
+        if (r.ok) {
+          finish('preparedJson' in r
+            ? { ok: true, prepared: JSON.parse(r.preparedJson) as PreparedFile, json: r.preparedJson }
+            : { ok: true, facts: r.facts }, true);
+        }
         // An exception from wasm leaves the parser in an unknown state: start a fresh thread.
         else finish({ ok: false, reason: plainReason(r.reason), detail: r.stack ?? r.reason }, !isWasmFailure(r.reason));
       };
