@@ -316,7 +316,7 @@ async function checkCommand(args: string[]): Promise<number> {
     if (unusable) return usageError(`--run: ${unusable}`);
     const run = await runWatched({ python, command: values.run, cwd });
     programExit = run.exitCode;
-    process.stderr.write(`capi-gc: --run: \`${values.run}\` exited ${run.exitCode}; ${describeWatch(run)}\n`);
+    process.stderr.write(`capi-gc: --run: \`${values.run}\` exited ${run.exitCode}; ${describeWatch(run, values.verbose)}\n`);
     result.findings = sortFindings(mergeWatch(result.findings, run, watchFindings(run, cwd, values.run)));
   }
   const index = new SourceIndex(result.sources);
@@ -461,6 +461,7 @@ async function verifyCommand(args: string[]): Promise<number> {
         'exit-zero': { type: 'boolean', default: false },
         run: { type: 'string' },
         output: { type: 'string', short: 'o' },
+        verbose: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -507,7 +508,7 @@ async function verifyCommand(args: string[]): Promise<number> {
 
 /** `verify --run COMMAND`: the command's run, watched, as findings. */
 async function verifyRun(
-  values: { run?: string; python?: string; format?: string; output?: string; config?: string; 'fail-on'?: string; 'exit-zero'?: boolean },
+  values: { run?: string; python?: string; format?: string; output?: string; config?: string; 'fail-on'?: string; 'exit-zero'?: boolean; verbose?: boolean },
   positionals: string[],
 ): Promise<number> {
   const cwd = process.cwd();
@@ -560,7 +561,7 @@ async function verifyRun(
   } else process.stderr.write(report);
   const counts = { error: 0, warning: 0, note: 0 };
   for (const f of findings) counts[f.severity]++;
-  process.stderr.write(`capi-gc: verify --run: \`${command}\` exited ${run.exitCode}; ${describeWatch(run)}: `
+  process.stderr.write(`capi-gc: verify --run: \`${command}\` exited ${run.exitCode}; ${describeWatch(run, values.verbose)}: `
     + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s)\n`);
   return exitCode;
 }
