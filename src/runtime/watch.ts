@@ -74,7 +74,7 @@ export interface WatchedProcess {
   fault: string;
   /** The last phase written: what the process was doing, and the watched types newest among the young objects. */
   phase: { phase: string; detail: string; young: string[] } | null;
-  /** The witness keys whose finalizer ran, by outcome. */
+  /** The witness keys by what was seen: the module freed (at any time), its namespace cleared with it alive. */
   witnesses: { freed: Set<string>; cleared: Set<string> };
 }
 
@@ -292,8 +292,9 @@ function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] 
       }
       x.processes++;
       if (m.witness && WITNESS_CALIBRATED.has(minorOf(r.python))) {
-        // Only a witness finalized while its module was still alive is evidence: one never finalized at all
-        // (Py_Finalize did not get that far) proves nothing.
+        // Evidence is a namespace Py_Finalize cleared with the module alive and a module never freed after (the
+        // weak reference's "freed" comes even after the clearing, from the last collection). A witness never
+        // finalized at all (Py_Finalize did not get that far) proves nothing.
         if (p.witnesses.freed.has(m.witness)) x.freed++;
         else if (p.witnesses.cleared.has(m.witness)) x.cleared++;
       }

@@ -68,9 +68,11 @@ def _token():
 
 
 class _Witness(object):
-    """Stored in a watched module's namespace; its finalizer says whether the module was gone (freed, the namespace
-    with it) or still alive (Py_Finalize clearing the namespace of a module the collector never freed). Everything
-    it uses is bound to it or to its defaults: at Py_Finalize, module globals may already be None."""
+    """Stored in a watched module's namespace. Its finalizer writes "cleared KEY" when Py_Finalize clears the
+    namespace of a module still alive (an importer cleared just before may have held it: not yet a leak); a weak
+    reference to the module, kept by the watch itself (alive until the interpreter's last collection), writes
+    "freed KEY" whenever the module object is freed. Cleared and never freed, through Py_Finalize's last
+    collection, is the leak. Everything they use is bound to them or to defaults: at Py_Finalize, globals may be None."""
 
     __slots__ = ("key", "pid", "module", "fd")
 
@@ -79,12 +81,21 @@ class _Witness(object):
 
     def __del__(self, _write=os.write, _getpid=os.getpid):
         try:
-            if _getpid() != self.pid:  # a forked child's copy: the parent's witness file is not its own
-                return
-            state = "cleared" if self.module() is not None else "freed"
-            _write(self.fd, ("%s %s\n" % (state, self.key)).encode("ascii"))
+            if _getpid() == self.pid and self.module() is not None:  # a forked child's copy writes nothing
+                _write(self.fd, ("cleared %s\n" % (self.key,)).encode("ascii"))
         except Exception:
             pass
+
+
+def _freed_callback(key, pid, fd, _write=os.write, _getpid=os.getpid):
+    def freed(ref):
+        try:
+            if _getpid() == pid:
+                _write(fd, ("freed %s\n" % (key,)).encode("ascii"))
+        except Exception:
+            pass
+
+    return freed
 
 
 class _Watch(object):
@@ -101,6 +112,7 @@ class _Watch(object):
         self.fault = None  # "capi-gc": faulthandler into fault-TOKEN.txt; "program": the program's own setting
         self.witness_fd = None
         self.witnesses = 0
+        self.freed_refs = []  # weak references to the witnessed modules, with the callback that writes "freed"
         self.module_refs = {}  # name -> weak reference to the module object
         self.spent = 0.0
         self.modules = {}  # name -> {"file": ..., "name": ...}
@@ -178,6 +190,8 @@ class _Watch(object):
             w.pid = os.getpid()
             w.module = _weakref.ref(mod)
             w.fd = self.witness_fd
+            # Kept here, not by the witness: it must outlive the namespace, to see the module freed after it.
+            self.freed_refs.append(_weakref.ref(mod, _freed_callback(w.key, w.pid, w.fd)))
             d[_WITNESS] = w
             return w.key
         except Exception as e:
