@@ -454,7 +454,8 @@ export function describeWatch(run: WatchRun, verbose = false): string {
         if (x && !isRounds(x) && m.multi_phase) skipped.set(m.name, x.skipped);
       }
     }
-    for (const [name, why] of skipped) notes.push(`subinterpreter rounds skipped for ${name}: ${why}`);
+    const measured = new Set(run.records.flatMap((r) => r.modules.filter((m) => isRounds(m.subinterpreters)).map((m) => m.name)));
+    for (const [name, why] of skipped) if (!measured.has(name)) notes.push(`subinterpreter rounds skipped for ${name}: ${why}`);
   }
   return `${run.records.length} Python process(es) watched, ${modules.size} extension module(s), ${types.length} type(s), `
     + `${types.reduce((n, t) => n + t.instances, 0)} instance(s) seen; gc.collect() at exit reached 0 after at most ${rounds} round(s)`
