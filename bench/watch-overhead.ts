@@ -1,32 +1,59 @@
 // Benchmark of the watch bootstrap's cost (issue 12 asks for under 25 % of the program's wall time):
-//   node dist/bench/watch-overhead.js --run 'COMMAND' [--runs N]
-// runs COMMAND through the shell N times as it is and N times with the bootstrap on PYTHONPATH and
-// CAPI_GC_WATCH_DIR set (what `capi-gc verify --run` does), alternating, and prints the median wall times and the
-// overhead. The command's output is discarded. Speed is measured here, never in a timed test.
+//   npm run bench:watch -- [--python PYTHON] [--runs N] [--instances N] [--run 'COMMAND']
+// Without --run it builds the fixture extension test/fixtures/watch/src/watched.c for PYTHON (gcc, the
+// interpreter's own headers) into a temporary folder and runs the workload test/fixtures/watch/tests/bench_watched.py
+// (2 x --instances instances of the watched types made, read, written and dropped, a cycle each, 1 % kept), with
+// that folder on PYTHONPATH; with --run it times COMMAND instead (the extension on PYTHONPATH is then up to you).
+// Each run is COMMAND through the shell as it is, then with the bootstrap on PYTHONPATH and CAPI_GC_WATCH_DIR set
+// (what `capi-gc verify --run` does: sampling at collections, the Py_Finalize witness, faulthandler into its file,
+// the exit checks, and on 3.12+ the subinterpreter rounds), alternating, N times each, after one untimed warm-up;
+// it prints the median wall times and the overhead. The command's output is discarded. Speed is measured here,
+// never in a timed test.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BOOTSTRAP_DIR } from '../src/runtime/watch.js';
 
-const { values } = parseArgs({ options: { run: { type: 'string' }, runs: { type: 'string', default: '5' } } });
-if (!values.run) {
-  console.error("usage: node dist/bench/watch-overhead.js --run 'COMMAND' [--runs N]");
-  process.exit(2);
-}
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    run: { type: 'string' }, runs: { type: 'string', default: '5' }, python: { type: 'string', default: 'python3' },
+    instances: { type: 'string', default: '1000000' },
+  },
+});
 const runs = Math.max(1, Number(values.runs));
+const scratch = mkdtempSync(path.join(tmpdir(), 'capi-gc-bench-watch-'));
+
+function capture(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+let command = values.run;
+const env: NodeJS.ProcessEnv = { ...process.env };
+let python = '';
+if (!command) {
+  python = capture(values.python!, ['-c', 'import sys; print(sys.executable)']);
+  const [include, suffix] = capture(python, ['-c', "import sysconfig; print(sysconfig.get_config_var('INCLUDEPY')); print(sysconfig.get_config_var('EXT_SUFFIX'))"]).split('\n');
+  capture('gcc', ['-shared', '-fPIC', '-O2', '-w', `-I${include}`, path.join(ROOT, 'test', 'fixtures', 'watch', 'src', 'watched.c'), '-o', path.join(scratch, `watched${suffix}`)]);
+  env['PYTHONPATH'] = [scratch, ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
+  command = `'${python}' '${path.join(ROOT, 'test', 'fixtures', 'watch', 'tests', 'bench_watched.py')}' ${Number(values.instances)}`;
+}
 
 function once(watched: boolean): number {
-  const out = mkdtempSync(path.join(tmpdir(), 'capi-gc-bench-'));
-  const env = { ...process.env };
+  const out = mkdtempSync(path.join(scratch, 'out-'));
+  const e = { ...env };
   if (watched) {
-    env['PYTHONPATH'] = [BOOTSTRAP_DIR.replace(/\/$/, ''), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
-    env['CAPI_GC_WATCH_DIR'] = out;
+    e['PYTHONPATH'] = [BOOTSTRAP_DIR.replace(/\/$/, ''), ...(e['PYTHONPATH'] ? [e['PYTHONPATH']] : [])].join(path.delimiter);
+    e['CAPI_GC_WATCH_DIR'] = out;
   }
   const t0 = performance.now();
-  const r = spawnSync('/bin/sh', ['-c', values.run!], { env, stdio: 'ignore' });
+  const r = spawnSync('/bin/sh', ['-c', command!], { env: e, stdio: 'ignore' });
   const wall = performance.now() - t0;
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) console.error(`bench: the command exited ${r.status ?? r.signal}`);
@@ -34,14 +61,21 @@ function once(watched: boolean): number {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const plain: number[] = [];
-const watched: number[] = [];
-once(false); // warm the file cache
-for (let i = 0; i < runs; i++) {
-  plain.push(once(false));
-  watched.push(once(true));
+try {
+  const plain: number[] = [];
+  const watched: number[] = [];
+  once(false); // warm the file cache
+  once(true);
+  for (let i = 0; i < runs; i++) {
+    plain.push(once(false));
+    watched.push(once(true));
+  }
+  const p = median(plain);
+  const w = median(watched);
+  const fmt = (xs: number[]): string => xs.map((x) => (x / 1000).toFixed(3)).join(' ');
+  console.log(`bench watch: \`${command}\`${python ? ` (Python ${capture(python, ['-c', 'import platform; print(platform.python_version())'])})` : ''}`);
+  console.log(`  ${runs} run(s) each, ${availableParallelism()} core(s); plain ${fmt(plain)} s; watched ${fmt(watched)} s`);
+  console.log(`  plain median ${(p / 1000).toFixed(3)} s, watched median ${(w / 1000).toFixed(3)} s, overhead ${(((w - p) / p) * 100).toFixed(1)} % (target < 25 %)`);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
 }
-const p = median(plain);
-const w = median(watched);
-console.log(`bench watch: ${runs} run(s) each; plain median ${(p / 1000).toFixed(3)} s, watched median ${(w / 1000).toFixed(3)} s, `
-  + `overhead ${(((w - p) / p) * 100).toFixed(1)} %`);

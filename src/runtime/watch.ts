@@ -325,11 +325,11 @@ function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] 
   return out;
 }
 
-/** The module's own growth per subinterpreter round (median over the rounds), when it is steady and large. */
+/** The module's own growth per subinterpreter round (against the median control round), when it is steady and large. */
 export function subinterpreterGrowth(r: SubinterpreterRounds): number | null {
-  const n = Math.min(r.blocks.length, r.control_blocks.length);
-  if (n < 2) return null;
-  const growth = r.blocks.slice(0, n).map((b, i) => b - r.control_blocks[i]!);
+  if (r.blocks.length < 3 || !r.control_blocks.length) return null;
+  const control = median(r.control_blocks);
+  const growth = r.blocks.map((b) => b - control);
   const m = median(growth);
   // Steady: every round grows, by at least half the threshold; the median is past it.
   return m >= SUBINTERPRETER_GROWTH_BLOCKS && Math.min(...growth) >= SUBINTERPRETER_GROWTH_BLOCKS / 2 ? m : null;

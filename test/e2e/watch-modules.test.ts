@@ -145,11 +145,11 @@ for (const py of toolchain.pythons) {
         const sub = w.report.findings.find((f) => f.rule === 'runtime-leak' && f.message.includes('in a fresh subinterpreter'));
         assert.ok(sub, list(w.report));
         assert.equal(sub.module, 'modleaky');
-        const m = /grew by (\d+), (\d+), (\d+) over 3 rounds, against (\d+), (\d+), (\d+) for the same rounds without the module \(median (\d+) blocks more per round/.exec(sub.message);
+        const m = /grew by (\d+), (\d+), (\d+) over 3 rounds, against (\d+), (\d+) for a round without the module, before and after \(median (\d+) blocks more per round/.exec(sub.message);
         assert.ok(m, sub.message);
         const n = m.slice(1).map(Number);
-        for (let i = 0; i < 3; i++) assert.ok(n[i]! - n[i + 3]! >= 100, `round ${i + 1}: ${n[i]} against ${n[i + 3]}`);
-        assert.ok(n[6]! >= 100);
+        for (let i = 0; i < 3; i++) assert.ok(n[i]! - Math.max(n[3]!, n[4]!) >= 100, `round ${i + 1}: ${n[i]} against ${n[3]}, ${n[4]}`);
+        assert.ok(n[5]! >= 100);
       }
       assert.equal(w.report.findings.length, py.minor >= 12 ? 2 : 1, list(w.report));
     });
