@@ -16,7 +16,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BOOTSTRAP_DIR } from '../src/runtime/watch.js';
+import { prepareBootstrap } from '../src/runtime/watch.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({
@@ -45,11 +45,14 @@ if (!command) {
   command = `'${python}' '${path.join(ROOT, 'test', 'fixtures', 'watch', 'tests', 'bench_watched.py')}' ${Number(values.instances)}`;
 }
 
+// The bootstrap as `capi-gc verify --run` puts it on PYTHONPATH: a copy compiled for the interpreter.
+const bootstrap = await prepareBootstrap(python || values.python!, path.join(scratch, 'bootstrap'));
+
 function once(watched: boolean): number {
   const out = mkdtempSync(path.join(scratch, 'out-'));
   const e = { ...env };
   if (watched) {
-    e['PYTHONPATH'] = [BOOTSTRAP_DIR.replace(/\/$/, ''), ...(e['PYTHONPATH'] ? [e['PYTHONPATH']] : [])].join(path.delimiter);
+    e['PYTHONPATH'] = [bootstrap, ...(e['PYTHONPATH'] ? [e['PYTHONPATH']] : [])].join(path.delimiter);
     e['CAPI_GC_WATCH_DIR'] = out;
   }
   const t0 = performance.now();

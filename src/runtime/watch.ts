@@ -3,7 +3,7 @@
 // the collector sees of the extension types it uses; the records become findings with the static rules' ids.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,24 @@ function readProcesses(out: string, files: string[], records: WatchRecord[]): Wa
 }
 
 /**
+ * A copy of the bootstrap in `dir`, compiled for `python` (its __pycache__ beside it): every process and every
+ * subinterpreter then loads the bytecode instead of compiling the bootstrap again (7 ms each on 3.12), even under
+ * PYTHONDONTWRITEBYTECODE, which stops only the writing. A compile that fails costs nothing but that time.
+ */
+export async function prepareBootstrap(python: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'sitecustomize.py');
+  copyFileSync(path.join(BOOTSTRAP_DIR, 'sitecustomize.py'), file);
+  const code = 'import importlib.util, py_compile, sys; f = sys.argv[1]; py_compile.compile(f, cfile=importlib.util.cache_from_source(f), doraise=True)';
+  await new Promise<void>((resolve) => {
+    const child = spawn(python, ['-I', '-c', code, file], { stdio: 'ignore', timeout: 30_000 });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+  return dir;
+}
+
+/**
  * Runs `command` through the shell, its stdin, stdout and stderr the user's own, with the bootstrap first on
  * PYTHONPATH, CAPI_GC_WATCH_DIR set and the interpreter's directory first on PATH (so `python` is that one).
  */
@@ -134,7 +152,8 @@ export async function runWatched(options: { python: string; command: string; cwd
   const out = mkdtempSync(path.join(tmpdir(), 'capi-gc-watch-'));
   try {
     const env = { ...process.env };
-    env['PYTHONPATH'] = [BOOTSTRAP_DIR.replace(/\/$/, ''), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
+    const bootstrap = await prepareBootstrap(options.python.includes('/') ? path.resolve(options.cwd, options.python) : options.python, path.join(out, 'bootstrap'));
+    env['PYTHONPATH'] = [bootstrap, ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
     env['CAPI_GC_WATCH_DIR'] = out;
     if (options.python.includes('/')) {
       env['PATH'] = [path.dirname(path.resolve(options.cwd, options.python)), env['PATH'] ?? ''].join(path.delimiter);
