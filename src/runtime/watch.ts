@@ -70,6 +70,8 @@ export interface WatchedProcess {
   token: string;
   record: WatchRecord | null;
   argv: string[];
+  /** Whose faulthandler was on when the process started (null: unknown, or none). */
+  faulthandler?: 'capi-gc' | 'program' | null;
   /** faulthandler's dump ('' when nothing crashed, or faulthandler was not capi-gc's). */
   fault: string;
   /** The last phase written: what the process was doing, and the watched types newest among the young objects. */
@@ -107,9 +109,10 @@ function readProcesses(out: string, files: string[], records: WatchRecord[]): Wa
   for (const r of records) if (r.token) tokens.add(r.token);
   const out2: WatchedProcess[] = [];
   for (const token of [...tokens].sort()) {
-    const phaseText = readText(path.join(out, `phase-${token}.txt`));
-    const [head = '', line = ''] = phaseText.split('\n');
-    const argv = head.startsWith('argv\t') ? head.slice(5).split('\t') : head === 'argv' ? [] : [];
+    // "faulthandler\tOWNER", "argv\tA\tB...", then the phase line (padded with spaces when it got shorter).
+    const [fh = '', head = '', line = ''] = readText(path.join(out, `phase-${token}.txt`)).split('\n');
+    const argv = head.startsWith('argv\t') ? head.slice(5).split('\t') : [];
+    const faulthandler = fh.startsWith('faulthandler\t') ? fh.slice(13) : '';
     const [phase = '', detail = '', young = ''] = line.trimEnd().split('\t');
     const witnesses = { freed: new Set<string>(), cleared: new Set<string>() };
     for (const w of readText(path.join(out, `witness-${token}.txt`)).split('\n')) {
@@ -118,6 +121,7 @@ function readProcesses(out: string, files: string[], records: WatchRecord[]): Wa
     }
     out2.push({
       token, record: records.find((r) => r.token === token) ?? null, argv,
+      faulthandler: faulthandler === 'capi-gc' || faulthandler === 'program' ? faulthandler : null,
       fault: readText(path.join(out, `fault-${token}.txt`)),
       phase: phase ? { phase, detail, young: young ? young.split(',') : [] } : null,
       witnesses,
@@ -430,7 +434,7 @@ function crashFindings(run: WatchRun, cwd: string, command: string): Finding[] {
       ? dump.frames.slice(0, 8).map((f, i) => `${displayPath(f.file, cwd)}:${f.line} in ${f.func}${i === 0 && code ? ` \`${code}\`` : ''}`).join(' <- ')
       : p.fault
         ? 'no Python frame in the dump'
-        : p.record?.faulthandler === 'program' || processes.some((x) => x.record?.faulthandler === 'program')
+        : p.faulthandler === 'program' || p.record?.faulthandler === 'program'
           ? "not in capi-gc's file: the program enabled faulthandler itself, so the dump went to its own stream"
           : "not in capi-gc's file (a Py_FatalError prints its message and stack on the program's stderr; a program that enables faulthandler itself, as pytest does, gets the dump on its own stream)";
     const who = p.argv.length ? `the Python process \`${p.argv.join(' ')}\`` : 'a Python process';

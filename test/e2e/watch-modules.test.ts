@@ -32,10 +32,10 @@ after(() => {
 
 interface Watched { code: number | null; stdout: string; stderr: string; report: Report }
 
-async function capiGc(dir: string, py: PythonInstall, command: string, extra: string[] = []): Promise<Watched> {
+async function capiGc(dir: string, py: PythonInstall, command: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Watched> {
   const output = path.join(dir, `report-${Math.random().toString(36).slice(2)}.json`);
   const r = await runProcess(process.execPath, [CLI_PATH, 'verify', '--run', command, '--python', py.executable, '--format', 'json', '--output', output, ...extra], {
-    cwd: PROJECT, env: pythonEnv({ PYTHONPATH: dir }), timeoutMs: 180_000,
+    cwd: PROJECT, env: pythonEnv({ PYTHONPATH: dir, ...env }), timeoutMs: 180_000,
   });
   if (r.failedToRun) throw new Error(`capi-gc verify --run ${command}: ${r.error}`);
   let report: Report;
@@ -48,11 +48,11 @@ async function capiGc(dir: string, py: PythonInstall, command: string, extra: st
 }
 
 /** The command as the shell runs it without capi-gc: its stdout and exit code (128 + N for a signal). */
-async function plain(dir: string, py: PythonInstall, command: string): Promise<{ code: number | null; stdout: string }> {
+async function plain(dir: string, py: PythonInstall, command: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const r = await runProcess('/bin/sh', ['-c', command], {
-    cwd: PROJECT, env: pythonEnv({ PYTHONPATH: dir, PATH: `${path.dirname(py.executable)}${path.delimiter}${process.env['PATH'] ?? ''}` }),
+    cwd: PROJECT, env: pythonEnv({ PYTHONPATH: dir, PATH: `${path.dirname(py.executable)}${path.delimiter}${process.env['PATH'] ?? ''}`, ...env }),
   });
-  return { code: r.code ?? (r.signal === 'SIGSEGV' ? 139 : r.signal === 'SIGABRT' ? 134 : null), stdout: r.stdout };
+  return { code: r.code ?? (r.signal === 'SIGSEGV' ? 139 : r.signal === 'SIGABRT' ? 134 : null), stdout: r.stdout, stderr: r.stderr };
 }
 
 const list = (report: Report): string => report.findings.map((f) => `  ${f.rule} ${f.type ?? f.module}: ${f.message}`).join('\n');
@@ -115,6 +115,21 @@ for (const py of toolchain.pythons) {
       const crashes = w.report.findings.filter((f) => f.rule === 'runtime-crash');
       assert.equal(crashes.length, 1, list(w.report));
       assert.match(crashes[0]!.message, /crashed with SIGABRT while the program ran/);
+    });
+
+    it("a program that enables faulthandler itself keeps its dump on its own stderr; the crash is still reported", async () => {
+      const dir = await build();
+      const command = `python ${CRASHY} segfault`;
+      const env = { PYTHONFAULTHANDLER: '1' };
+      const p = await plain(dir, py, command, env);
+      assert.match(p.stderr, /Fatal Python error: Segmentation fault/);
+      const w = await capiGc(dir, py, command, [], env);
+      assert.equal(w.stdout, p.stdout);
+      assert.equal(w.code, p.code);
+      assert.match(w.stderr, /Fatal Python error: Segmentation fault[\s\S]*run_crashy\.py", line \d+ in <module>/, "the program's own dump, where it asked");
+      const crashes = w.report.findings.filter((f) => f.rule === 'runtime-crash');
+      assert.equal(crashes.length, 1, list(w.report));
+      assert.match(crashes[0]!.message, /crashed with SIGSEGV while the program ran .*the program enabled faulthandler itself, so the dump went to its own stream/);
     });
 
     it('the same script without a crash reports nothing, and exits 0', async () => {

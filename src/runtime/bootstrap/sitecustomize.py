@@ -223,7 +223,6 @@ class _Watch(object):
         """The phase file, and faulthandler into the fault file unless the program enabled faulthandler itself
         (ours: it is enabled, but by this bootstrap, in the process this one was forked from)."""
         self.phase_fd = self.open_side("phase")
-        self.set_phase("run")
         try:
             import faulthandler  # built in: nothing is read from disk
 
@@ -236,6 +235,7 @@ class _Watch(object):
                     self.fault = "capi-gc"
         except Exception as e:
             self.note_error("faulthandler: %r" % (e,))
+        self.set_phase("run")
 
     def reenable_faulthandler(self):
         """At exit: a program that enabled faulthandler for a while (pytest does, to its stderr) and then restored
@@ -250,8 +250,8 @@ class _Watch(object):
             pass
 
     def set_phase(self, phase, detail=""):
-        """Rewrites the phase file's second line in place: 'phase<TAB>detail<TAB>young types'. One pwrite, and only
-        on a change. The first line, written once, is the process's argv (tab-separated)."""
+        """Rewrites the phase file's last line in place: 'phase<TAB>detail<TAB>young types'. One pwrite, and only
+        on a change. The first two lines, written once, say whose faulthandler is on and the process's argv."""
         fd = self.phase_fd
         if fd is None or (phase, detail) == self.phase and phase != "run":
             return
@@ -259,7 +259,8 @@ class _Watch(object):
         try:
             if not self.phase_len:
                 argv = getattr(sys, "argv", None) or []
-                head = ("argv\t" + "\t".join(str(a).replace("\t", " ").replace("\n", " ") for a in argv) + "\n")
+                head = ("faulthandler\t%s\nargv\t" % (self.fault or "none",)
+                        + "\t".join(str(a).replace("\t", " ").replace("\n", " ") for a in argv) + "\n")
                 head = head.encode("utf-8", "replace")
                 os.pwrite(fd, head, 0)
                 self.phase_at = len(head)
