@@ -561,7 +561,7 @@ class _Watch(object):
             if hidden is not None:
                 self.type_refcounts(hidden)
             t = None
-            reachable = self.reachable()
+            reachable = self.reachable() if unique else set()  # a full traversal: only when something is alive
             for o in unique:
                 if id(o) in reachable:
                     continue
