@@ -731,6 +731,7 @@ class _Watch(object):
                     if k == 1 and max(result["blocks"]) - result["control_blocks"][0] < _SUBINTERP_QUIET:
                         break  # two quiet rounds: a correct module; a third would say the same
                 once(spec, "control_")
+                result["rounds"] = len(result["blocks"])
             except Exception as e:
                 text = "%s: %s" % (type(e).__name__, e)
                 result = {"skipped": "it does not load in a subinterpreter (%s)" % text[:300]}
