@@ -9,6 +9,7 @@ export const runtimeCrash = defineRuntimeRule({
     importFails: 'importing {{module}} fails: {{error}}',
     typeCrash: '{{crash}} for {{type}}',
     watchedCrash: '{{process}} crashed with {{signal}} {{phase}}{{types}}; Python stack (most recent call first): {{stack}}',
+    subinterpreterCrash: 'loading {{module}} in a fresh subinterpreter and destroying it {{how}}: a helper process (the same interpreter, the program\'s sys.path) ran the subinterpreter rounds at exit, so the program itself was not affected; Python stack of the helper (most recent call first): {{stack}}',
     freshModuleCrash: 'loading a fresh {{module}} module: {{crash}}',
   },
   fixTitle: 'Re-run the step that crashed under a debug build or python -X dev to find the slot at fault; `capi-gc check` on the sources usually names it',

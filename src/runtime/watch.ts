@@ -48,7 +48,8 @@ export interface WatchedModule {
   witness?: string | null;
   /** From the PyModuleDef, at exit (null or absent: not read). */
   multi_phase?: boolean | null;
-  subinterpreters?: SubinterpreterRounds | { skipped: string } | null;
+  /** The rounds (run in a helper process), why there were none, or how loading it crashed the helper. */
+  subinterpreters?: SubinterpreterRounds | { skipped: string } | { crashed: string; dump: string } | null;
 }
 
 export interface WatchRecord {
@@ -301,7 +302,10 @@ function isRounds(x: WatchedModule['subinterpreters']): x is SubinterpreterRound
 /** Module-level findings: the Py_Finalize witness and the subinterpreter rounds. */
 function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] {
   const out: Finding[] = [];
-  const byModule = new Map<string, { file: string; python: string; processes: number; cleared: number; freed: number; rounds: SubinterpreterRounds | null }>();
+  const byModule = new Map<string, {
+    file: string; python: string; processes: number; cleared: number; freed: number; rounds: SubinterpreterRounds | null;
+    crash: { crashed: string; dump: string } | null;
+  }>();
   for (const p of run.processes ?? []) {
     const r = p.record;
     // A process that crashed in (or before) Py_Finalize says nothing about what Py_Finalize frees.
@@ -310,7 +314,7 @@ function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] 
       if (m.multi_phase !== true) continue;
       let x = byModule.get(m.name);
       if (!x) {
-        x = { file: m.file, python: r.python, processes: 0, cleared: 0, freed: 0, rounds: null };
+        x = { file: m.file, python: r.python, processes: 0, cleared: 0, freed: 0, rounds: null, crash: null };
         byModule.set(m.name, x);
       }
       x.processes++;
@@ -322,6 +326,8 @@ function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] 
         else if (p.witnesses.cleared.has(m.witness)) x.cleared++;
       }
       if (isRounds(m.subinterpreters) && !x.rounds && subinterpreterGrowth(m.subinterpreters) !== null) x.rounds = m.subinterpreters;
+      const sub = m.subinterpreters as { crashed?: unknown; dump?: unknown } | null | undefined;
+      if (sub && typeof sub.crashed === 'string') x.crash ??= { crashed: sub.crashed, dump: typeof sub.dump === 'string' ? sub.dump : '' };
     }
   }
   for (const [name, x] of byModule) {
@@ -336,6 +342,19 @@ function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] 
     };
     if (x.cleared > 0) {
       add('moduleNotFreed', { module: name, witness: WITNESS_NAME, count: `${x.cleared} of ${x.cleared + x.freed}` });
+    }
+    if (x.crash) {
+      const dump = parseFaultDump(x.crash.dump);
+      const frames = dump?.frames ?? [];
+      out.push({
+        rule: runtimeCrash.id, messageId: 'subinterpreterCrash', severity: runtimeCrash.defaultSeverity,
+        message: `${formatMessage(runtimeCrash, 'subinterpreterCrash', {
+          module: name, how: x.crash.crashed + (dump && !x.crash.crashed.includes(dump.signal.split(' ')[0]!) ? ` (${dump.signal})` : ''),
+          stack: frames.length ? frames.slice(0, 8).map((f) => `${displayPath(f.file, cwd)}:${f.line} in ${f.func}`).join(' <- ') : 'none in the dump',
+        })} ${where}`,
+        file: displayPath(x.file, cwd), line: 1, column: 1,
+        type: null, typeKind: null, spec: null, function: null, member: null, module: name,
+      });
     }
     if (x.rounds) {
       const g = subinterpreterGrowth(x.rounds)!;
@@ -406,7 +425,7 @@ const PHASES: Record<string, (detail: string) => string> = {
   run: () => 'while the program ran (outside any collection)',
   collect: (d) => `during a collection of generation ${d} (an automatic one or gc.collect())`,
   check: (d) => `while capi-gc checked an instance of ${d} at a collection (gc.is_tracked, gc.get_referents: its tp_traverse ran)`,
-  'exit-subinterpreter': (d) => `at exit, while capi-gc loaded ${d} in a fresh subinterpreter and destroyed it`,
+  'exit-subinterpreter': (d) => `at exit, while a helper process loaded ${d} in subinterpreters`,
   'exit-collect': () => "at exit, during capi-gc's gc.collect() to a fixed point",
   'exit-check': (d) => (d ? `at exit, while capi-gc checked a live instance of ${d} (its tp_traverse ran)` : 'at exit, while capi-gc counted references'),
   finalize: (d) => `in Py_Finalize, after the program and capi-gc's record${d ? `, during a ${d}` : ' (module teardown, the last collections)'}`,
@@ -474,7 +493,7 @@ export function describeWatch(run: WatchRun, verbose = false): string {
     for (const r of run.records) {
       for (const m of r.modules) {
         const x = m.subinterpreters;
-        if (x && !isRounds(x) && m.multi_phase) skipped.set(m.name, x.skipped);
+        if (x && 'skipped' in x && m.multi_phase) skipped.set(m.name, x.skipped);
       }
     }
     const measured = new Set(run.records.flatMap((r) => r.modules.filter((m) => isRounds(m.subinterpreters)).map((m) => m.name)));

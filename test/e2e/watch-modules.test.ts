@@ -7,7 +7,8 @@
 // - the Py_Finalize witness: modleaky's state holds a type without m_traverse, so its namespace is never freed
 //   (runtime-leak); modclean (m_traverse, m_clear) and singlephase (immortal by design) report nothing;
 // - subinterpreters (3.12+): modleaky leaves blocks behind in every subinterpreter destroyed (runtime-leak with
-//   the figures); modclean does not.
+//   the figures); modclean does not; subcrash crashes in a subinterpreter: runtime-crash, the program's exit code
+//   untouched (the rounds run in a helper process).
 // Without gcc or an interpreter these tests skip with one loud line, unless CAPI_GC_REQUIRE_PYTHON=1.
 
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ import { fromRoot, runProcess } from './repo.js';
 const PROJECT = fromRoot('test', 'fixtures', 'watch');
 const CRASHY = path.join(PROJECT, 'tests', 'run_crashy.py');
 const MODULES = path.join(PROJECT, 'tests', 'run_modules.py');
-const FIXTURES = ['crashy', 'modclean', 'modleaky', 'singlephase'];
+const FIXTURES = ['crashy', 'modclean', 'modleaky', 'singlephase', 'subcrash'];
 
 const toolchain = requireOrSkip();
 let tempDir: string | null = null;
@@ -167,6 +168,27 @@ for (const py of toolchain.pythons) {
         assert.ok(n[5]! >= 100);
       }
       assert.equal(w.report.findings.length, py.minor >= 12 ? 2 : 1, list(w.report));
+    });
+
+    it('a module that crashes in a subinterpreter: runtime-crash (3.12+), the program and its exit code untouched', async () => {
+      const dir = await build();
+      const command = `python ${MODULES} subcrash,modleaky`;
+      const p = await plain(dir, py, command);
+      const w = await capiGc(dir, py, command);
+      assert.equal(w.stdout, p.stdout);
+      assert.equal(p.code, 0);
+      assert.equal(w.code, 1, 'the command exited 0 and errors were found');
+      assert.match(w.stderr, /`python [^`]*` exited 0;/);
+      const crashes = w.report.findings.filter((f) => f.rule === 'runtime-crash');
+      if (py.minor < 12) {
+        assert.deepEqual(crashes, [], 'no subinterpreter rounds before 3.12');
+        return;
+      }
+      assert.equal(crashes.length, 1, list(w.report));
+      assert.equal(crashes[0]!.module, 'subcrash');
+      assert.match(crashes[0]!.message, /^loading subcrash in a fresh subinterpreter and destroying it crashed with SIGSEGV: a helper process/);
+      // The helper started again for the module it did not reach.
+      assert.ok(w.report.findings.some((f) => f.module === 'modleaky' && f.message.includes('in a fresh subinterpreter')), list(w.report));
     });
 
     it('a correct multi-phase module and a single-phase one report nothing (witness, subinterpreters)', async () => {

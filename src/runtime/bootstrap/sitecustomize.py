@@ -58,6 +58,8 @@ _SUBINTERP_SECONDS = 5.0
 _SUBINTERP_QUIET = 50
 # Set while the bootstrap's own subinterpreters run, so that the copy of this file they import watches nothing.
 _IN_SUBINTERPRETER = "CAPI_GC_WATCH_IN_SUBINTERPRETER"
+# The argument that runs this file as the subinterpreter rounds' helper process.
+_ROUNDS_FLAG = "--capi-gc-subinterpreter-rounds"
 
 
 def _now():
@@ -122,6 +124,7 @@ class _Watch(object):
         self.fault = None  # "capi-gc": faulthandler into fault-TOKEN.txt; "program": the program's own setting
         self.witness_fd = None
         self.witnesses = 0
+        self.rounds = 0  # helper processes started for the subinterpreter rounds
         self.freed_refs = []  # weak references to the witnessed modules, with the callback that writes "freed"
         self.module_refs = {}  # name -> weak reference to the module object
         self.spent = 0.0
@@ -637,8 +640,10 @@ class _Watch(object):
 
     def subinterpreters(self):
         """Each multi-phase module watched, loaded in a fresh subinterpreter (legacy config: the main interpreter's
-        allocator and GIL) that is then destroyed; the allocated blocks it leaves behind, against the same round
-        without the module (import importlib.util and make the spec only), over warm-up + _SUBINTERP_ROUNDS rounds."""
+        allocator and GIL) that is then destroyed; the allocated blocks it leaves behind, against a round without
+        the module (import importlib.util and make the spec only). The rounds run in a helper process started here
+        (this file, run as a script by the same interpreter, with the program's sys.path): a module that crashes or
+        hangs in a subinterpreter must not change the program's exit code. (os.fork is refused at exit on 3.12+.)"""
         todo = [m for m in self.modules.values() if m.get("multi_phase") and not m.get("subinterpreters_refused")]
         for m in self.modules.values():
             if m.get("multi_phase") is False:
@@ -647,39 +652,94 @@ class _Watch(object):
                 m["subinterpreters"] = {"skipped": "Py_mod_multiple_interpreters refuses subinterpreters"}
         if not todo:
             return
-        try:
-            try:
-                import _interpreters as interp  # 3.13+
-
-                def run(code):
-                    i = interp.create("legacy")
-                    try:
-                        return interp.run_string(i, code)
-                    finally:
-                        interp.destroy(i)
-            except ImportError:
-                import _xxsubinterpreters as interp  # 3.12
-
-                def run(code):
-                    i = interp.create(isolated=False)
-                    try:
-                        return interp.run_string(i, code)
-                    finally:
-                        interp.destroy(i)
-        except Exception as e:
+        if not hasattr(os, "posix_spawn") or not sys.executable:
             for m in todo:
-                m["subinterpreters"] = {"skipped": "no subinterpreter module: %r" % (e,)}
+                m["subinterpreters"] = {"skipped": "no os.posix_spawn or sys.executable to start the helper process"}
             return
-        total = getattr(sys, "gettotalrefcount", None)
-        deadline = _now() + _SUBINTERP_SECONDS
-        # The subinterpreters import site, so this file too: it must watch nothing there (the variable is the
-        # process's, which the subinterpreters' os.environ is read from).
-        os.environ[_IN_SUBINTERPRETER] = "1"
-        try:
-            self.measure_subinterpreters(todo, run, total, deadline)
-        finally:
-            os.environ.pop(_IN_SUBINTERPRETER, None)
+        mine = []
+        for m in todo:
+            if self.claim("subinterpreters", m["file"]):
+                mine.append(m)
+            else:
+                m["subinterpreters"] = {"skipped": "measured by another process of the run"}
+        if not mine:
+            return
+        # One helper for them all; after one crashes (or hangs), another for those it did not reach.
+        while mine:
+            self.set_phase("exit-subinterpreter", ",".join(m["name"] for m in mine))
+            self.spawn_rounds(mine)
+            left = [m for m in mine if m.get("subinterpreters", {}).get("skipped", "").startswith("not reached")]
+            if len(left) == len(mine):
+                break  # the helper reached none of them: another would not either
+            mine = left
         self.set_phase("exit-collect")
+
+    def spawn_rounds(self, mine):
+        """One helper process for the modules `mine`: sets each one's "subinterpreters"."""
+        self.rounds += 1
+        paths = [os.path.join(_OUT, "rounds-%s-%s-%d.txt" % (kind, self.token, self.rounds))
+                 for kind in ("args", "result", "progress", "crash")]
+        status = -1
+        try:
+            import json
+
+            here = os.path.abspath(__file__)
+            with open(paths[0], "w") as f:
+                json.dump({"modules": [{"name": m["name"], "file": m["file"]} for m in mine], "result": paths[1],
+                           "progress": paths[2], "seconds": _SUBINTERP_SECONDS,
+                           "path": [p for p in sys.path if os.path.abspath(p or ".") != _HERE]}, f)
+            env = dict(os.environ)
+            env[_IN_SUBINTERPRETER] = "1"
+            actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                       (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                       (os.POSIX_SPAWN_OPEN, 2, paths[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
+            pid = os.posix_spawn(sys.executable, [sys.executable, "-I", here, _ROUNDS_FLAG, paths[0]], env,
+                                 file_actions=actions)
+            status = os.waitpid(pid, 0)[1]
+        except Exception as e:
+            self.note_error("subinterpreter helper: %r" % (e,))
+        self.read_rounds(mine, status, paths)
+
+    @staticmethod
+    def read_rounds(mods, status, paths):
+        results = {}
+        try:
+            import json
+
+            with open(paths[1]) as f:
+                results = json.load(f)
+        except Exception:
+            pass
+        current = ""
+        try:
+            with open(paths[2]) as f:
+                lines = f.read().split("\n")
+            current = [x for x in lines if x][-1]
+        except Exception:
+            pass
+        dump = ""
+        try:
+            with open(paths[3]) as f:
+                dump = f.read(8000)
+        except Exception:
+            pass
+        signals = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV"}
+        if status < 0:
+            how = "was lost"
+        elif os.WIFSIGNALED(status):
+            how = "crashed with %s" % signals.get(os.WTERMSIG(status), "signal %d" % os.WTERMSIG(status))
+        elif "Timeout (" in dump:
+            how = "did not finish within %d s" % (_SUBINTERP_SECONDS + 10,)
+        else:
+            how = "exited %d" % (os.WEXITSTATUS(status),)
+        for m in mods:
+            r = results.get(m["name"])
+            if r is not None:
+                m["subinterpreters"] = r
+            elif m["name"] == current:
+                m["subinterpreters"] = {"crashed": how, "dump": dump}
+            else:
+                m["subinterpreters"] = {"skipped": "not reached: the helper process measuring the rounds %s" % (how,)}
 
     @staticmethod
     def claim(what, key):
@@ -693,49 +753,6 @@ class _Watch(object):
             return False
         except Exception:
             return True
-
-    def measure_subinterpreters(self, todo, run, total, deadline):
-        for m in todo:
-            if _now() > deadline:
-                m["subinterpreters"] = {"skipped": "out of time"}
-                continue
-            if not self.claim("subinterpreters", m["file"]):
-                m["subinterpreters"] = {"skipped": "measured by another process of the run"}
-                continue
-            self.set_phase("exit-subinterpreter", m["name"])
-            spec = "import importlib.util as u\ns = u.spec_from_file_location(%r, %r)\n" % (m["name"], m["file"])
-            load = spec + "mod = u.module_from_spec(s)\ns.loader.exec_module(mod)\n"
-            result = {"rounds": _SUBINTERP_ROUNDS, "blocks": [], "control_blocks": [], "refs": [], "control_refs": []}
-
-            def once(code, key):
-                # A young collection is enough: what a round leaves in this interpreter is new (a full one costs
-                # as much again over a large heap, for the same figures on 3.12 and 3.13).
-                gc.collect(0)
-                b0 = sys.getallocatedblocks()
-                r0 = total() if total else 0
-                failed = run(code)
-                gc.collect(0)
-                if failed is not None:
-                    raise RuntimeError(repr(failed))
-                if key is not None:
-                    result[key + "blocks"].append(sys.getallocatedblocks() - b0)
-                    if total:
-                        result[key + "refs"].append(total() - r0)
-
-            try:
-                # Warm-up: the module's load fills once per process what the control's import fills too.
-                once(load, None)
-                once(spec, "control_")
-                for k in range(_SUBINTERP_ROUNDS):
-                    once(load, "")
-                    if k == 1 and max(result["blocks"]) - result["control_blocks"][0] < _SUBINTERP_QUIET:
-                        break  # two quiet rounds: a correct module; a third would say the same
-                once(spec, "control_")
-                result["rounds"] = len(result["blocks"])
-            except Exception as e:
-                text = "%s: %s" % (type(e).__name__, e)
-                result = {"skipped": "it does not load in a subinterpreter (%s)" % text[:300]}
-            m["subinterpreters"] = result
 
     def type_refcounts(self, hidden):
         """For each heap type: references to it that nothing the collector sees accounts for (gc.get_referrers and
@@ -835,6 +852,96 @@ def _chain_sitecustomize():
         sys.stderr.write("Error in sitecustomize; set PYTHONVERBOSE for traceback:\n%s: %s\n" % (type(e).__name__, e))
 
 
+def _measure_rounds(todo, run, total, deadline, progress, path):
+    """Sets each module's "subinterpreters": the rounds, or why there were none. In each subinterpreter sys.path
+    is `path` (the program's), then the module's spec is made from its file (the control stops there) and the
+    module is created and executed."""
+    for m in todo:
+        if _now() > deadline:
+            m["subinterpreters"] = {"skipped": "out of time"}
+            continue
+        progress(m["name"])
+        spec = "import sys\nsys.path[:] = %r\nimport importlib.util as u\ns = u.spec_from_file_location(%r, %r)\n" % (
+            path, m["name"], m["file"])
+        load = spec + "mod = u.module_from_spec(s)\ns.loader.exec_module(mod)\n"
+        result = {"rounds": _SUBINTERP_ROUNDS, "blocks": [], "control_blocks": [], "refs": [], "control_refs": []}
+
+        def once(code, key):
+            # A young collection is enough: what a round leaves in this interpreter is new (a full one costs
+            # as much again over a large heap, for the same figures on 3.12 and 3.13).
+            gc.collect(0)
+            b0 = sys.getallocatedblocks()
+            r0 = total() if total else 0
+            failed = run(code)
+            gc.collect(0)
+            if failed is not None:
+                raise RuntimeError(repr(failed))
+            if key is not None:
+                result[key + "blocks"].append(sys.getallocatedblocks() - b0)
+                if total:
+                    result[key + "refs"].append(total() - r0)
+
+        try:
+            # Warm-up: the module's load fills once per process what the control's import fills too.
+            once(load, None)
+            once(spec, "control_")
+            for k in range(_SUBINTERP_ROUNDS):
+                once(load, "")
+                if k == 1 and max(result["blocks"]) - result["control_blocks"][0] < _SUBINTERP_QUIET:
+                    break  # two quiet rounds: a correct module; a third would say the same
+            once(spec, "control_")
+            result["rounds"] = len(result["blocks"])
+        except Exception as e:
+            text = "%s: %s" % (type(e).__name__, e)
+            result = {"skipped": "it does not load in a subinterpreter (%s)" % text[:300]}
+        m["subinterpreters"] = result
+
+
+def _subinterpreter_runner():
+    """run(code): code run in a fresh subinterpreter (legacy config) that is then destroyed; None when it ran."""
+    try:
+        import _interpreters as interp  # 3.13+
+
+        def run(code):
+            i = interp.create("legacy")
+            try:
+                return interp.run_string(i, code)
+            finally:
+                interp.destroy(i)
+    except ImportError:
+        import _xxsubinterpreters as interp  # 3.12
+
+        def run(code):
+            i = interp.create(isolated=False)
+            try:
+                return interp.run_string(i, code)
+            finally:
+                interp.destroy(i)
+    return run
+
+
+def _rounds_main(args_file):
+    """The helper process (`python -I sitecustomize.py --capi-gc-subinterpreter-rounds ARGS`): the rounds for the
+    modules in ARGS, their results as JSON, the module being loaded in the progress file; faulthandler (stderr is
+    the crash file) for a crash, and its watchdog past the time limit. The exit code says nothing to the program."""
+    import faulthandler
+    import json
+
+    faulthandler.enable(all_threads=True)
+    with open(args_file) as f:
+        args = json.load(f)
+    faulthandler.dump_traceback_later(args["seconds"] + 10, exit=True)
+    sys.path[:] = args["path"]
+    progress = os.open(args["progress"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    mods = args["modules"]
+    run = _subinterpreter_runner()
+    _measure_rounds(mods, run, getattr(sys, "gettotalrefcount", None), _now() + args["seconds"],
+                    lambda name: os.write(progress, (name + "\n").encode("utf-8", "replace")), args["path"])
+    with open(args["result"] + ".tmp", "w") as f:
+        json.dump(dict((m["name"], m["subinterpreters"]) for m in mods), f)
+    os.replace(args["result"] + ".tmp", args["result"])
+
+
 def _install():
     if not _OUT or os.environ.get(_IN_SUBINTERPRETER) == "1":
         return
@@ -847,8 +954,11 @@ def _install():
         os.register_at_fork(after_in_child=watch.after_fork)
 
 
-try:
-    _install()
-except Exception:
-    pass
-_chain_sitecustomize()
+if __name__ == "__main__" and sys.argv[1:2] == [_ROUNDS_FLAG]:
+    _rounds_main(sys.argv[2])
+else:
+    try:
+        _install()
+    except Exception:
+        pass
+    _chain_sitecustomize()
