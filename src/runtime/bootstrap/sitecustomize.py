@@ -58,7 +58,8 @@ _SUBINTERP_SECONDS = 5.0
 _SUBINTERP_QUIET = 50
 # Set while the bootstrap's own subinterpreters run, so that the copy of this file they import watches nothing.
 _IN_SUBINTERPRETER = "CAPI_GC_WATCH_IN_SUBINTERPRETER"
-# The argument that runs this file as the subinterpreter rounds' helper process.
+# The subinterpreter rounds' helper process loads this file under this module name (or runs it with the flag).
+_ROUNDS_MODULE = "_capi_gc_subinterpreter_rounds"
 _ROUNDS_FLAG = "--capi-gc-subinterpreter-rounds"
 
 
@@ -693,7 +694,10 @@ class _Watch(object):
             actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                        (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
                        (os.POSIX_SPAWN_OPEN, 2, paths[3], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
-            pid = os.posix_spawn(sys.executable, [sys.executable, "-I", here, _ROUNDS_FLAG, paths[0]], env,
+            # Loaded as a module, not run as a script: from the bytecode compiled beside it, not compiled again.
+            load = ("import importlib.util as u, sys; s = u.spec_from_file_location(%r, sys.argv[1]); "
+                    "m = u.module_from_spec(s); s.loader.exec_module(m); m._rounds_main(sys.argv[2])" % (_ROUNDS_MODULE,))
+            pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-c", load, here, paths[0]], env,
                                  file_actions=actions)
             status = os.waitpid(pid, 0)[1]
         except Exception as e:
@@ -921,7 +925,7 @@ def _subinterpreter_runner():
 
 
 def _rounds_main(args_file):
-    """The helper process (`python -I sitecustomize.py --capi-gc-subinterpreter-rounds ARGS`): the rounds for the
+    """The helper process (this file loaded as _ROUNDS_MODULE by `python -I -c`, or run with _ROUNDS_FLAG): the rounds for the
     modules in ARGS, their results as JSON, the module being loaded in the progress file; faulthandler (stderr is
     the crash file) for a crash, and its watchdog past the time limit. The exit code says nothing to the program."""
     import faulthandler
@@ -956,7 +960,7 @@ def _install():
 
 if __name__ == "__main__" and sys.argv[1:2] == [_ROUNDS_FLAG]:
     _rounds_main(sys.argv[2])
-else:
+elif __name__ != _ROUNDS_MODULE:  # the helper loads this file under that name, then calls _rounds_main itself
     try:
         _install()
     except Exception:
