@@ -33,7 +33,7 @@ const DEFAULT_PYTHON = { major: 3, minor: 9 };
 const USAGE = `usage: capi-gc check [paths...] [options]
        capi-gc verify --python PYTHON MODULE [--path DIR] [--factory TYPE=EXPR] [--timeout SECONDS]
                       [--format text|json] [--fail-on error|warning|note]
-       capi-gc verify --python PYTHON --run 'COMMAND' [--format text|json|sarif|github] [--output FILE]
+       capi-gc verify --python PYTHON --run 'COMMAND' [--format text|json|sarif|github] [--output FILE] [--verbose]
        capi-gc rules [rule-id]
 
 Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not
@@ -88,7 +88,10 @@ options:
                             process it starts watched (--python's directory first on PATH); each finding
                             says "confirmed by the test suite" or "not exercised". The command's own output
                             is untouched: the report goes to --output, else stderr. Exit code: the
-                            command's, or 1 when it passed and a finding reaches --fail-on
+                            command's, or 1 when it passed and a finding reaches --fail-on. Also
+                            reported: crashes (faulthandler into capi-gc's own file), modules never freed
+                            by Py_Finalize (a __capi_gc_witness__ in each watched module), and on 3.12+
+                            memory left by each subinterpreter that loads a module (--verbose: skipped ones)
   --no-color                plain text output (same as --color never)
   --version, --help
 
