@@ -33,7 +33,7 @@ const DEFAULT_PYTHON = { major: 3, minor: 9 };
 const USAGE = `usage: capi-gc check [paths...] [options]
        capi-gc verify --python PYTHON MODULE [--path DIR] [--factory TYPE=EXPR] [--timeout SECONDS]
                       [--format text|json] [--fail-on error|warning|note]
-       capi-gc verify --python PYTHON --run 'COMMAND' [--format text|json|sarif|github] [--output FILE]
+       capi-gc verify --python PYTHON --run 'COMMAND' [--format text|json|sarif|github] [--output FILE] [--verbose]
        capi-gc rules [rule-id]
 
 Checks CPython C-extension sources (.c/.h files and folders) for types and modules that do not
@@ -88,7 +88,10 @@ options:
                             process it starts watched (--python's directory first on PATH); each finding
                             says "confirmed by the test suite" or "not exercised". The command's own output
                             is untouched: the report goes to --output, else stderr. Exit code: the
-                            command's, or 1 when it passed and a finding reaches --fail-on
+                            command's, or 1 when it passed and a finding reaches --fail-on. Also
+                            reported: crashes (faulthandler into capi-gc's own file), modules never freed
+                            by Py_Finalize (a __capi_gc_witness__ in each watched module), and on 3.12+
+                            memory left by each subinterpreter that loads a module (--verbose: skipped ones)
   --no-color                plain text output (same as --color never)
   --version, --help
 
@@ -318,7 +321,7 @@ async function checkCommand(args: string[]): Promise<number> {
     if (unusable) return usageError(`--run: ${unusable}`);
     const run = await runWatched({ python, command: values.run, cwd });
     programExit = run.exitCode;
-    process.stderr.write(`capi-gc: --run: \`${values.run}\` exited ${run.exitCode}; ${describeWatch(run)}\n`);
+    process.stderr.write(`capi-gc: --run: \`${values.run}\` exited ${run.exitCode}; ${describeWatch(run, values.verbose)}\n`);
     result.findings = sortFindings(mergeWatch(result.findings, run, watchFindings(run, cwd, values.run)));
   }
   const index = new SourceIndex(result.sources);
@@ -463,6 +466,7 @@ async function verifyCommand(args: string[]): Promise<number> {
         'exit-zero': { type: 'boolean', default: false },
         run: { type: 'string' },
         output: { type: 'string', short: 'o' },
+        verbose: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -509,7 +513,7 @@ async function verifyCommand(args: string[]): Promise<number> {
 
 /** `verify --run COMMAND`: the command's run, watched, as findings. */
 async function verifyRun(
-  values: { run?: string; python?: string; format?: string; output?: string; config?: string; 'fail-on'?: string; 'exit-zero'?: boolean },
+  values: { run?: string; python?: string; format?: string; output?: string; config?: string; 'fail-on'?: string; 'exit-zero'?: boolean; verbose?: boolean },
   positionals: string[],
 ): Promise<number> {
   const cwd = process.cwd();
@@ -562,7 +566,7 @@ async function verifyRun(
   } else process.stderr.write(report);
   const counts = { error: 0, warning: 0, note: 0 };
   for (const f of findings) counts[f.severity]++;
-  process.stderr.write(`capi-gc: verify --run: \`${command}\` exited ${run.exitCode}; ${describeWatch(run)}: `
+  process.stderr.write(`capi-gc: verify --run: \`${command}\` exited ${run.exitCode}; ${describeWatch(run, values.verbose)}: `
     + `${counts.error} error(s), ${counts.warning} warning(s), ${counts.note} note(s)\n`);
   return exitCode;
 }

@@ -3,12 +3,13 @@
 // the collector sees of the extension types it uses; the records become findings with the static rules' ids.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { displayPath } from '../files/discover.js';
 import { formatMessage, type Finding, type Severity } from '../rules/rule.js';
+import { runtimeCrash } from '../rules/runtime-crash.js';
 import { runtimeLeak } from '../rules/runtime-leak.js';
 
 export const BOOTSTRAP_DIR = fileURLToPath(new URL('../../../src/runtime/bootstrap/', import.meta.url));
@@ -30,14 +31,54 @@ export interface WatchedType {
   refs_unaccounted?: number | null;
 }
 
+/** What the subinterpreter rounds measured for a module: allocated blocks left per round, with and without it. */
+export interface SubinterpreterRounds {
+  rounds: number;
+  blocks: number[];
+  control_blocks: number[];
+  /** sys.gettotalrefcount() growth per round (debug builds only; empty elsewhere). */
+  refs: number[];
+  control_refs: number[];
+}
+
+export interface WatchedModule {
+  name: string;
+  file: string;
+  /** The key the module's Py_Finalize witness writes (null: no witness was put there). */
+  witness?: string | null;
+  /** From the PyModuleDef, at exit (null or absent: not read). */
+  multi_phase?: boolean | null;
+  /** The rounds (run in a helper process), why there were none, or how loading it crashed the helper. */
+  subinterpreters?: SubinterpreterRounds | { skipped: string } | { crashed: string; dump: string } | null;
+}
+
 export interface WatchRecord {
   pid: number;
+  /** Names the process's side files (fault-, phase-, witness-TOKEN.txt); absent in older records. */
+  token?: string;
   python: string;
   argv: string[];
+  /** Whose faulthandler was on: capi-gc's (into the fault file) or the program's own; null if neither. */
+  faulthandler?: 'capi-gc' | 'program' | null;
   collect_rounds: number[];
-  modules: { name: string; file: string }[];
+  modules: WatchedModule[];
   types: WatchedType[];
   errors: string[];
+}
+
+/** One watched process as its side files tell it, with its record when it wrote one. */
+export interface WatchedProcess {
+  token: string;
+  record: WatchRecord | null;
+  argv: string[];
+  /** Whose faulthandler was on when the process started (null: unknown, or none). */
+  faulthandler?: 'capi-gc' | 'program' | null;
+  /** faulthandler's dump ('' when nothing crashed, or faulthandler was not capi-gc's). */
+  fault: string;
+  /** The last phase written: what the process was doing, and the watched types newest among the young objects. */
+  phase: { phase: string; detail: string; young: string[] } | null;
+  /** The witness keys by what was seen: the module freed (at any time), its namespace cleared with it alive. */
+  witnesses: { freed: Set<string>; cleared: Set<string> };
 }
 
 export interface WatchRun {
@@ -45,8 +86,67 @@ export interface WatchRun {
   exitCode: number;
   signal: string | null;
   records: WatchRecord[];
+  /** Every process that started watched, whether or not it wrote a record (a crash, os._exit, a kill). */
+  processes?: WatchedProcess[];
   /** Record files that could not be read (a process killed while writing is not one: it wrote nothing). */
   unreadable: string[];
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The side files of every process, by token, joined with the records. */
+function readProcesses(out: string, files: string[], records: WatchRecord[]): WatchedProcess[] {
+  const tokens = new Set<string>();
+  for (const f of files) {
+    const m = /^(?:phase|fault|witness)-(.+)\.txt$/.exec(f);
+    if (m) tokens.add(m[1]!);
+  }
+  for (const r of records) if (r.token) tokens.add(r.token);
+  const out2: WatchedProcess[] = [];
+  for (const token of [...tokens].sort()) {
+    // "faulthandler\tOWNER", "argv\tA\tB...", then the phase line (padded with spaces when it got shorter).
+    const [fh = '', head = '', line = ''] = readText(path.join(out, `phase-${token}.txt`)).split('\n');
+    const argv = head.startsWith('argv\t') ? head.slice(5).split('\t') : [];
+    const faulthandler = fh.startsWith('faulthandler\t') ? fh.slice(13) : '';
+    const [phase = '', detail = '', young = ''] = line.trimEnd().split('\t');
+    const witnesses = { freed: new Set<string>(), cleared: new Set<string>() };
+    for (const w of readText(path.join(out, `witness-${token}.txt`)).split('\n')) {
+      const m = /^(freed|cleared) (\S+)$/.exec(w.trim());
+      if (m) witnesses[m[1] as 'freed' | 'cleared'].add(m[2]!);
+    }
+    out2.push({
+      token, record: records.find((r) => r.token === token) ?? null, argv,
+      faulthandler: faulthandler === 'capi-gc' || faulthandler === 'program' ? faulthandler : null,
+      fault: readText(path.join(out, `fault-${token}.txt`)),
+      phase: phase ? { phase, detail, young: young ? young.split(',') : [] } : null,
+      witnesses,
+    });
+  }
+  return out2;
+}
+
+/**
+ * A copy of the bootstrap in `dir`, compiled for `python` (its __pycache__ beside it): every process and every
+ * subinterpreter then loads the bytecode instead of compiling the bootstrap again (7 ms each on 3.12), even under
+ * PYTHONDONTWRITEBYTECODE, which stops only the writing. A compile that fails costs nothing but that time.
+ */
+export async function prepareBootstrap(python: string, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'sitecustomize.py');
+  copyFileSync(path.join(BOOTSTRAP_DIR, 'sitecustomize.py'), file);
+  const code = 'import importlib.util, py_compile, sys; f = sys.argv[1]; py_compile.compile(f, cfile=importlib.util.cache_from_source(f), doraise=True)';
+  await new Promise<void>((resolve) => {
+    const child = spawn(python, ['-I', '-c', code, file], { stdio: 'ignore', timeout: 30_000 });
+    child.on('error', () => resolve());
+    child.on('close', () => resolve());
+  });
+  return dir;
 }
 
 /**
@@ -57,7 +157,8 @@ export async function runWatched(options: { python: string; command: string; cwd
   const out = mkdtempSync(path.join(tmpdir(), 'capi-gc-watch-'));
   try {
     const env = { ...process.env };
-    env['PYTHONPATH'] = [BOOTSTRAP_DIR.replace(/\/$/, ''), ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
+    const bootstrap = await prepareBootstrap(options.python.includes('/') ? path.resolve(options.cwd, options.python) : options.python, path.join(out, 'bootstrap'));
+    env['PYTHONPATH'] = [bootstrap, ...(env['PYTHONPATH'] ? [env['PYTHONPATH']] : [])].join(path.delimiter);
     env['CAPI_GC_WATCH_DIR'] = out;
     if (options.python.includes('/')) {
       env['PATH'] = [path.dirname(path.resolve(options.cwd, options.python)), env['PATH'] ?? ''].join(path.delimiter);
@@ -69,7 +170,8 @@ export async function runWatched(options: { python: string; command: string; cwd
     });
     const records: WatchRecord[] = [];
     const unreadable: string[] = [];
-    for (const f of readdirSync(out).filter((x) => x.endsWith('.json')).sort()) {
+    const files = readdirSync(out);
+    for (const f of files.filter((x) => x.endsWith('.json')).sort()) {
       try {
         const r = JSON.parse(readFileSync(path.join(out, f), 'utf8')) as WatchRecord;
         if (r && Array.isArray(r.types) && Array.isArray(r.modules)) records.push(r);
@@ -79,7 +181,7 @@ export async function runWatched(options: { python: string; command: string; cwd
       }
     }
     const signals: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15 };
-    return { exitCode: code ?? 128 + (signals[signal ?? ''] ?? 1), signal, records, unreadable };
+    return { exitCode: code ?? 128 + (signals[signal ?? ''] ?? 1), signal, records, processes: readProcesses(out, files, records), unreadable };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -172,17 +274,235 @@ export function watchFindings(run: WatchRun, cwd: string, command: string): Find
       }), null, 'unreachableAtExit');
     }
   }
+  out.push(...moduleFindings(run, cwd, command), ...crashFindings(run, cwd, command));
+  return out;
+}
+
+/** Python minor versions on which a clean multi-phase module was seen to be freed during Py_Finalize (3.9-3.13). */
+export const WITNESS_CALIBRATED = new Set([9, 10, 11, 12, 13]);
+
+/**
+ * Blocks (sys.getallocatedblocks()) a subinterpreter round with the module may leave beyond the same round without
+ * it: a correct module leaves 1-2 per type on 3.12 and 3.13 (CPython's own per-load caches); one whose state holds a
+ * type m_traverse does not visit leaves 300 and more, every round.
+ */
+export const SUBINTERPRETER_GROWTH_BLOCKS = 100;
+
+const minorOf = (python: string): number => Number(python.split('.')[1]);
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : 0;
+};
+
+function isRounds(x: WatchedModule['subinterpreters']): x is SubinterpreterRounds {
+  return !!x && Array.isArray((x as SubinterpreterRounds).blocks);
+}
+
+/** Module-level findings: the Py_Finalize witness and the subinterpreter rounds. */
+function moduleFindings(run: WatchRun, cwd: string, command: string): Finding[] {
+  const out: Finding[] = [];
+  const byModule = new Map<string, {
+    file: string; python: string; processes: number; cleared: number; freed: number; rounds: SubinterpreterRounds | null;
+    crash: { crashed: string; dump: string } | null;
+  }>();
+  for (const p of run.processes ?? []) {
+    const r = p.record;
+    // A process that crashed in (or before) Py_Finalize says nothing about what Py_Finalize frees.
+    if (!r || /Fatal Python error/.test(p.fault)) continue;
+    for (const m of r.modules) {
+      if (m.multi_phase !== true) continue;
+      let x = byModule.get(m.name);
+      if (!x) {
+        x = { file: m.file, python: r.python, processes: 0, cleared: 0, freed: 0, rounds: null, crash: null };
+        byModule.set(m.name, x);
+      }
+      x.processes++;
+      if (m.witness && WITNESS_CALIBRATED.has(minorOf(r.python))) {
+        // Evidence is a namespace Py_Finalize cleared with the module alive and a module never freed after (the
+        // weak reference's "freed" comes even after the clearing, from the last collection). A witness never
+        // finalized at all (Py_Finalize did not get that far) proves nothing.
+        if (p.witnesses.freed.has(m.witness)) x.freed++;
+        else if (p.witnesses.cleared.has(m.witness)) x.cleared++;
+      }
+      if (isRounds(m.subinterpreters) && !x.rounds && subinterpreterGrowth(m.subinterpreters) !== null) x.rounds = m.subinterpreters;
+      const sub = m.subinterpreters as { crashed?: unknown; dump?: unknown } | null | undefined;
+      if (sub && typeof sub.crashed === 'string') x.crash ??= { crashed: sub.crashed, dump: typeof sub.dump === 'string' ? sub.dump : '' };
+    }
+  }
+  for (const [name, x] of byModule) {
+    const where = `(seen while running \`${command}\` on Python ${x.python}, ${x.processes} process${x.processes === 1 ? '' : 'es'})`;
+    const add = (messageId: keyof typeof runtimeLeak.messages, data: Record<string, string | number>): void => {
+      out.push({
+        rule: runtimeLeak.id, messageId, severity: runtimeLeak.defaultSeverity,
+        message: `${formatMessage(runtimeLeak, messageId, data)} ${where}`,
+        file: displayPath(x.file, cwd), line: 1, column: 1,
+        type: null, typeKind: null, spec: null, function: null, member: null, module: name,
+      });
+    };
+    if (x.cleared > 0) {
+      add('moduleNotFreed', { module: name, witness: WITNESS_NAME, count: `${x.cleared} of ${x.cleared + x.freed}` });
+    }
+    if (x.crash) {
+      const dump = parseFaultDump(x.crash.dump);
+      const frames = dump?.frames ?? [];
+      out.push({
+        rule: runtimeCrash.id, messageId: 'subinterpreterCrash', severity: runtimeCrash.defaultSeverity,
+        message: `${formatMessage(runtimeCrash, 'subinterpreterCrash', {
+          module: name, how: x.crash.crashed + (dump && !x.crash.crashed.includes(dump.signal.split(' ')[0]!) ? ` (${dump.signal})` : ''),
+          stack: frames.length ? frames.slice(0, 8).map((f) => `${displayPath(f.file, cwd)}:${f.line} in ${f.func}`).join(' <- ') : 'none in the dump',
+        })} ${where}`,
+        file: displayPath(x.file, cwd), line: 1, column: 1,
+        type: null, typeKind: null, spec: null, function: null, member: null, module: name,
+      });
+    }
+    if (x.rounds) {
+      const g = subinterpreterGrowth(x.rounds)!;
+      add('subinterpreterGrowth', {
+        module: name, rounds: x.rounds.blocks.length, blocks: x.rounds.blocks.join(', '), control: x.rounds.control_blocks.join(', '),
+        median: g, refs: x.rounds.refs.length ? `; sys.gettotalrefcount() grew by ${x.rounds.refs.join(', ')} against ${x.rounds.control_refs.join(', ')}` : '',
+      });
+    }
+  }
+  return out;
+}
+
+/** The module's own growth per subinterpreter round (against the median control round), when it is steady and large. */
+export function subinterpreterGrowth(r: SubinterpreterRounds): number | null {
+  if (r.blocks.length < 3 || !r.control_blocks.length) return null;
+  const control = median(r.control_blocks);
+  const growth = r.blocks.map((b) => b - control);
+  const m = median(growth);
+  // Steady: every round grows, by at least half the threshold; the median is past it.
+  return m >= SUBINTERPRETER_GROWTH_BLOCKS && Math.min(...growth) >= SUBINTERPRETER_GROWTH_BLOCKS / 2 ? m : null;
+}
+
+/** The witness's name in each watched extension module's namespace (src/runtime/bootstrap/sitecustomize.py). */
+export const WITNESS_NAME = '__capi_gc_witness__';
+
+const SIGNALS: Record<string, string> = {
+  'Segmentation fault': 'SIGSEGV', Aborted: 'SIGABRT', 'Bus error': 'SIGBUS', 'Floating point exception': 'SIGFPE', 'Illegal instruction': 'SIGILL',
+};
+const CRASH_EXIT: Record<number, string> = { 132: 'SIGILL', 134: 'SIGABRT', 135: 'SIGBUS', 136: 'SIGFPE', 139: 'SIGSEGV' };
+
+export interface FaultDump {
+  /** e.g. 'SIGSEGV (Segmentation fault)'. */
+  signal: string;
+  /** The crashing thread's Python frames, most recent first. */
+  frames: { file: string; line: number; func: string }[];
+}
+
+/** faulthandler's dump: its "Fatal Python error: ..." line and the current thread's frames. */
+export function parseFaultDump(text: string): FaultDump | null {
+  const first = /Fatal Python error: ([^\n]*)/.exec(text);
+  if (!first) return null;
+  const what = first[1]!.trim();
+  const sig = SIGNALS[what];
+  const lines = text.split('\n');
+  let start = lines.findIndex((l) => /^Current thread /.test(l));
+  if (start < 0) start = lines.findIndex((l) => /^Thread /.test(l));
+  const frames: FaultDump['frames'] = [];
+  if (start >= 0) {
+    for (const l of lines.slice(start + 1)) {
+      const m = /^\s+File "(.*)", line (\d+) in (.*)$/.exec(l);
+      if (!m) break;
+      frames.push({ file: m[1]!, line: Number(m[2]), func: m[3]!.trim() });
+    }
+  }
+  return { signal: sig ? `${sig} (${what})` : what, frames };
+}
+
+function sourceLine(file: string, line: number): string | null {
+  try {
+    const text = readFileSync(file, 'utf8').split('\n')[line - 1];
+    return text?.trim() ? text.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+const PHASES: Record<string, (detail: string) => string> = {
+  run: () => 'while the program ran (outside any collection)',
+  collect: (d) => `during a collection of generation ${d} (an automatic one or gc.collect())`,
+  check: (d) => `while capi-gc checked an instance of ${d} at a collection (gc.is_tracked, gc.get_referents: its tp_traverse ran)`,
+  'exit-subinterpreter': (d) => `at exit, while a helper process loaded ${d} in subinterpreters`,
+  'exit-collect': () => "at exit, during capi-gc's gc.collect() to a fixed point",
+  'exit-check': (d) => (d ? `at exit, while capi-gc checked a live instance of ${d} (its tp_traverse ran)` : 'at exit, while capi-gc counted references'),
+  finalize: (d) => `in Py_Finalize, after the program and capi-gc's record${d ? `, during a ${d}` : ' (module teardown, the last collections)'}`,
+};
+
+/** A crash of a watched process: from capi-gc's faulthandler dump, else (one process without a record, the command
+ * ended by a fatal signal) from the exit status alone. */
+function crashFindings(run: WatchRun, cwd: string, command: string): Finding[] {
+  const out: Finding[] = [];
+  const processes = run.processes ?? [];
+  const recordless = processes.filter((p) => !p.record);
+  const exitSignal = run.signal && Object.values(CRASH_EXIT).includes(run.signal) ? run.signal : CRASH_EXIT[run.exitCode] ?? null;
+  for (const p of processes) {
+    let dump = parseFaultDump(p.fault);
+    if (!dump) {
+      if (p.record || !exitSignal || recordless.length !== 1) continue;
+      dump = { signal: exitSignal, frames: [] };
+    }
+    const phase = p.phase ? (PHASES[p.phase.phase]?.(p.phase.detail) ?? p.phase.phase) : 'before the bootstrap wrote its phase';
+    const checked = p.phase && /check|subinterpreter/.test(p.phase.phase) && p.phase.detail ? p.phase.detail : null;
+    const young = p.phase?.young ?? [];
+    const top = dump.frames[0];
+    const code = top ? sourceLine(top.file, top.line) : null;
+    const stack = dump.frames.length
+      ? dump.frames.slice(0, 8).map((f, i) => `${displayPath(f.file, cwd)}:${f.line} in ${f.func}${i === 0 && code ? ` \`${code}\`` : ''}`).join(' <- ')
+      : p.fault
+        ? 'no Python frame in the dump'
+        : p.faulthandler === 'program' || p.record?.faulthandler === 'program'
+          ? "not in capi-gc's file: the program enabled faulthandler itself, so the dump went to its own stream"
+          : "not in capi-gc's file (a Py_FatalError prints its message and stack on the program's stderr; a program that enables faulthandler itself, as pytest does, gets the dump on its own stream)";
+    const who = p.argv.length ? `the Python process \`${p.argv.join(' ')}\`` : 'a Python process';
+    const type = checked && !/subinterpreter/.test(p.phase!.phase) ? checked : young.at(-1) ?? null;
+    const module = checked && /subinterpreter/.test(p.phase!.phase) ? checked : null;
+    out.push({
+      rule: runtimeCrash.id, messageId: 'watchedCrash', severity: runtimeCrash.defaultSeverity,
+      message: `${formatMessage(runtimeCrash, 'watchedCrash', {
+        process: who, signal: dump.signal, phase,
+        types: young.length ? `; the watched types newest among the young objects at the last collection (being made): ${young.join(', ')}` : '',
+        stack,
+      })} (seen while running \`${command}\`)`,
+      file: top ? displayPath(top.file, cwd) : (p.argv[0] && p.argv[0] !== '-c' ? displayPath(p.argv[0], cwd) : command), line: top?.line ?? 1, column: 1,
+      type, typeKind: type ? 'heap' : null, spec: null, function: top?.func ?? null, member: null, module,
+    });
+  }
   return out;
 }
 
 /** A one-line account of the run for stderr. */
-export function describeWatch(run: WatchRun): string {
+export function describeWatch(run: WatchRun, verbose = false): string {
   const types = mergeTypes(run.records);
   const modules = new Set(run.records.flatMap((r) => r.modules.map((m) => m.name)));
   const rounds = Math.max(0, ...run.records.map((r) => r.collect_rounds?.length ?? 0));
+  const processes = run.processes ?? [];
+  const crashed = processes.filter((p) => /Fatal Python error/.test(p.fault)).length;
+  const recordless = processes.filter((p) => !p.record && !/Fatal Python error/.test(p.fault)).length;
+  const single = [...new Set(run.records.flatMap((r) => r.modules.filter((m) => m.multi_phase === false).map((m) => m.name)))];
+  const uncalibrated = [...new Set(run.records.filter((r) => r.modules.some((m) => m.multi_phase) && !WITNESS_CALIBRATED.has(minorOf(r.python))).map((r) => r.python))];
+  const notes: string[] = [];
+  if (crashed) notes.push(`${crashed} process(es) crashed`);
+  if (recordless) notes.push(`${recordless} process(es) ended without a record (os._exit, a kill, or a crash whose dump capi-gc did not get)`);
+  if (single.length) notes.push(`single-phase module(s) ${single.join(', ')} not checkable by the Py_Finalize witness nor in subinterpreters (immortal by design)`);
+  if (uncalibrated.length) notes.push(`the Py_Finalize witness is not calibrated for Python ${uncalibrated.join(', ')}: not checked there`);
+  if (verbose) {
+    const skipped = new Map<string, string>();
+    for (const r of run.records) {
+      for (const m of r.modules) {
+        const x = m.subinterpreters;
+        if (x && 'skipped' in x && m.multi_phase) skipped.set(m.name, x.skipped);
+      }
+    }
+    const measured = new Set(run.records.flatMap((r) => r.modules.filter((m) => isRounds(m.subinterpreters)).map((m) => m.name)));
+    for (const [name, why] of skipped) if (!measured.has(name)) notes.push(`subinterpreter rounds skipped for ${name}: ${why}`);
+  }
   return `${run.records.length} Python process(es) watched, ${modules.size} extension module(s), ${types.length} type(s), `
     + `${types.reduce((n, t) => n + t.instances, 0)} instance(s) seen; gc.collect() at exit reached 0 after at most ${rounds} round(s)`
-    + (run.unreadable.length ? `; ${run.unreadable.length} record(s) unreadable` : '');
+    + (run.unreadable.length ? `; ${run.unreadable.length} record(s) unreadable` : '')
+    + notes.map((n) => `; ${n}`).join('');
 }
 
 function sameType(a: string | null, b: string | null): boolean {

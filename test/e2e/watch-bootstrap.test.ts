@@ -1,5 +1,5 @@
 // The watch bootstrap (src/runtime/bootstrap/sitecustomize.py, issue 12) on every CPython 3.9+ found: it adds no
-// module the program would not have but gc and atexit, chains the user's own sitecustomize and leaves sys.path
+// module the program would not have but gc, atexit and the built-in faulthandler, chains the user's own sitecustomize and leaves sys.path
 // without its directory, never writes to stdout, keeps the exit code, and writes one record per process.
 // Without an interpreter these tests skip with one loud line, unless CAPI_GC_REQUIRE_PYTHON=1.
 
@@ -20,7 +20,7 @@ const MODULES = 'import sys, json; sys.stderr.write(json.dumps(sorted(sys.module
 
 for (const py of toolchain.pythons) {
   describe(`watch bootstrap on CPython ${py.fullVersion}`, () => {
-    it('imports only gc and atexit besides the program, keeps stdout and the exit code, writes a record', async () => {
+    it('imports only gc, atexit and faulthandler besides the program, keeps stdout and the exit code, writes a record', async () => {
       const dir = makeTempDir('watch-boot');
       dirs.push(dir);
       const code = `${MODULES}; print("hello from the program"); sys.exit(7)`;
@@ -32,7 +32,7 @@ for (const py of toolchain.pythons) {
       assert.equal(watched.code, 7);
       const before = new Set(JSON.parse(plain.stderr.trim().split('\n')[0]!) as string[]);
       const added = (JSON.parse(watched.stderr.trim().split('\n')[0]!) as string[]).filter((m) => !before.has(m));
-      assert.deepEqual(added.sort(), ['atexit', 'gc', 'sitecustomize'].filter((m) => !before.has(m)).sort());
+      assert.deepEqual(added.sort(), ['atexit', 'faulthandler', 'gc', 'sitecustomize'].filter((m) => !before.has(m)).sort());
       const records = readdirSync(path.join(dir, 'out')).filter((f) => f.endsWith('.json'));
       assert.equal(records.length, 1);
       const record = JSON.parse(readFileSync(path.join(dir, 'out', records[0]!), 'utf8')) as { collect_rounds: number[]; python: string };
