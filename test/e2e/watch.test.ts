@@ -115,6 +115,19 @@ for (const py of toolchain.pythons) {
       assertDefects(w.report, DEFECTS, 'in a subprocess');
     });
 
+    it('a multiprocessing worker that ends with os._exit still reports what it saw', async () => {
+      const e = await build();
+      const forked = path.join(PROJECT, 'tests', 'run_forked.py');
+      const plain = await runProcess(py.executable, [forked], { cwd: PROJECT, env: pythonEnv({ PYTHONPATH: e.dir }) });
+      assert.equal(plain.code, 0, plain.stderr);
+      const w = await capiGc(e, ['verify', '--run', `python ${forked}`]);
+      assert.equal(w.stdout, plain.stdout, "the script's stdout is untouched");
+      assert.equal(w.code, 1, w.stderr);
+      assertDefects(w.report, DEFECTS.filter((d) => d.rule !== 'runtime-leak' && (d.type === 'watched.NoGc' || d.type === 'watched.Untracked')), `os._exit on ${py.fullVersion}`);
+      assert.doesNotMatch(w.stderr, /ended without a record/, 'the worker wrote its record');
+      assert.ok(w.report.findings.every((f) => f.rule !== 'runtime-leak'), 'a process that does not finalise leaks nothing');
+    });
+
     it('check --run: each static finding is confirmed by the test suite, the leaks are found at run time only', async () => {
       const e = await build();
       const w = await capiGc(e, ['check', 'src', '--run', `python ${SCRIPT}`]);

@@ -29,7 +29,8 @@ Rules it keeps, because the program must behave exactly as without it:
   The extension suffixes come from `_imp.extension_suffixes()`: `_imp` is the built-in module the import system
   itself runs on, always in sys.modules at start-up (importlib.machinery, by contrast, is often not imported yet).
 - It never writes to stdout, never raises into the program, never changes the exit code, and sets no attribute
-  on any of the program's objects (attributes are only read) but the witness in each watched extension module.
+  on any of the program's objects (attributes are only read) but the witness in each watched extension module;
+  the one stdlib function it replaces is os._exit, by one that writes this process's record, then exits as asked.
 - A sitecustomize of the user's own (on the original sys.path) is imported after this one, with this directory
   removed from sys.path; usercustomize is untouched (site imports it itself, this file does not shadow it).
 """
@@ -517,12 +518,37 @@ class _Watch(object):
 
     # ---- exit ----
 
-    def at_exit(self):
-        if not _OUT:
+    def header(self):
+        return {"version": 1, "pid": os.getpid(), "token": self.token, "argv": list(sys.argv),
+                "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable, "faulthandler": self.fault}
+
+    def at_os_exit(self):
+        """os._exit skips atexit (multiprocessing's forked workers end so). What the collections saw, and a check
+        of the instances alive now, is still written; nothing is judged alive at exit or leaked (the process
+        does not finalise) and no subinterpreter rounds run."""
+        if not _OUT or self.stage != "run":
             return
         t0 = _now()
-        record = {"version": 1, "pid": os.getpid(), "token": self.token, "argv": list(sys.argv),
-                  "python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable, "faulthandler": self.fault}
+        record = self.header()
+        record["ended_by"] = "os._exit"
+        self.stage = "exit"
+        try:
+            self.scan_modules()
+            # Every instance alive now is checked, as at a normal exit (the worker's results are often all kept).
+            everything = gc.get_objects()
+            self.find_new_types(everything)
+            self.sample(self.with_referents(everything), t0 + 2.0, "exit-check")
+            del everything
+        except Exception as e:
+            self.note_error("os._exit: %r" % (e,))
+        record["collect_rounds"] = []
+        self.finish(record, t0)
+
+    def at_exit(self):
+        if not _OUT or self.stage != "run":
+            return
+        t0 = _now()
+        record = self.header()
         self.reenable_faulthandler()
         self.stage = "exit"
         try:
@@ -576,6 +602,12 @@ class _Watch(object):
             del alive, unique, everything
         except Exception as e:
             self.note_error("exit: %r" % (e,))
+        self.finish(record, t0)
+        # Whatever crashes from now on crashes in Py_Finalize (module teardown, the last collections).
+        self.stage = "finalize"
+        self.set_phase("finalize")
+
+    def finish(self, record, t0):
         record["modules"] = list(self.modules.values())
         record["types"] = [r for r in self.types.values()]
         for r in record["types"]:
@@ -588,9 +620,6 @@ class _Watch(object):
         record["errors"] = self.errors
         self.type_refs.clear()
         self.write(record)
-        # Whatever crashes from now on crashes in Py_Finalize (module teardown, the last collections).
-        self.stage = "finalize"
-        self.set_phase("finalize")
 
     # ---- at exit: the modules ----
 
@@ -957,6 +986,18 @@ def _install():
     gc.callbacks.append(watch.on_gc)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=watch.after_fork)
+    # os._exit runs no atexit function: the one stdlib function replaced, by one that writes the record first.
+    real_exit = os._exit
+
+    def _exit(status, _real=real_exit, _watch=watch):
+        try:
+            _watch.at_os_exit()
+        except BaseException:
+            pass
+        _real(status)
+
+    _exit.__doc__ = real_exit.__doc__
+    os._exit = _exit
 
 
 if __name__ == "__main__" and sys.argv[1:2] == [_ROUNDS_FLAG]:
