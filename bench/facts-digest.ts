@@ -73,32 +73,43 @@ for (const v of versions) {
   }
   if (time) {
     const parser = await getParser();
-    const passes: { parse: number; extract: number }[] = [];
+    const passes: { parse: number; extract: number; parseCpu: number; extractCpu: number }[] = [];
     for (let r = 0; r < runs; r++) {
       let parse = 0;
       let extract = 0;
+      let parseCpu = 0;
+      let extractCpu = 0;
       for (const { file, text } of shimmed) {
         if (text.length > CHUNKED_PARSE_BYTES) continue;
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const tree = parser.parse(text);
         const t1 = performance.now();
+        const c1 = process.cpuUsage();
         if (!tree) continue;
         try {
-          extractFacts(file, tree.rootNode);
+          extractFacts(file, tree.rootNode, text);
         } catch {
           // counted all the same
         }
         extract += performance.now() - t1;
         parse += t1 - t0;
+        const c2 = process.cpuUsage();
+        parseCpu += c1.user + c1.system - c0.user - c0.system;
+        extractCpu += c2.user + c2.system - c1.user - c1.system;
         tree.delete();
       }
-      passes.push({ parse: parse / 1000, extract: extract / 1000 });
+      passes.push({ parse: parse / 1000, extract: extract / 1000, parseCpu: parseCpu / 1e6, extractCpu: extractCpu / 1e6 });
     }
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const p = med(passes.map((x) => x.parse));
     const e = med(passes.map((x) => x.extract));
     timings.push({ parse: p, extract: e });
-    console.error(`${v}: ${shimmed.length} files, parse ${p.toFixed(2)} s, extractFacts ${e.toFixed(2)} s (${(e / p).toFixed(2)}× parse), median of ${runs}; passes: ${passes.map((x) => `${x.parse.toFixed(2)}/${x.extract.toFixed(2)}`).join(' ')}`);
+    const pc = med(passes.map((x) => x.parseCpu));
+    const ec = med(passes.map((x) => x.extractCpu));
+    console.error(`${v}: ${shimmed.length} files, wall: parse ${p.toFixed(2)} s, extractFacts ${e.toFixed(2)} s (${(e / p).toFixed(2)}× parse); `
+      + `CPU (process, all threads): parse ${pc.toFixed(2)} s, extractFacts ${ec.toFixed(2)} s (${(ec / pc).toFixed(2)}× parse); median of ${runs}; `
+      + `passes (parse/extract wall): ${passes.map((x) => `${x.parse.toFixed(2)}/${x.extract.toFixed(2)}`).join(' ')}`);
   }
 }
 console.log(`total ${total.digest('hex')}`);
