@@ -1,8 +1,321 @@
 // Small, reusable views over tree-sitter-c nodes. Only model/extract uses these.
 
-import type { Node } from 'web-tree-sitter';
+import type { Node as TreeSitterNode, Point, Tree, TreeCursor } from 'web-tree-sitter';
+import { wasmBinding, type CursorBinding } from './parser.js';
 
-export type { Node };
+/**
+ * A syntax node as the extractor reads it: the part of web-tree-sitter's `Node` API it uses, answered from a copy
+ * of the tree in plain arrays. web-tree-sitter marshals a node into wasm memory at every question (its type, its
+ * end, a field, its children) and builds a new `Node` object for every node it returns; the extractor asks about
+ * two million nodes of CPython several questions each, and that cost more than parsing. The copy is made in one
+ * walk of a tree cursor (`SyntaxTree.of`), each node a few calls into wasm, and every question after that is
+ * answered in JavaScript. Text is sliced from the parsed string: web-tree-sitter reads a JS string as UTF-16 and
+ * its indices and columns are UTF-16 code units, the same as `String.prototype.slice`'s, so `text` is exactly what
+ * `Node.text` returns; rows count `\n`, as tree-sitter's do.
+ */
+export class Node {
+  private textMemo: string | undefined;
+  private namedMemo: (Node | null)[] | undefined;
+
+  constructor(private readonly tree: SyntaxTree, readonly id: number) {}
+
+  get type(): string {
+    return this.tree.typeName(this.id);
+  }
+
+  get startIndex(): number {
+    return this.tree.start[this.id];
+  }
+
+  get endIndex(): number {
+    return this.tree.end[this.id];
+  }
+
+  get startPosition(): Point {
+    return this.tree.point(this.tree.start[this.id]);
+  }
+
+  get endPosition(): Point {
+    return this.tree.point(this.tree.end[this.id]);
+  }
+
+  get text(): string {
+    return (this.textMemo ??= this.tree.source.slice(this.tree.start[this.id], this.tree.end[this.id]));
+  }
+
+  get children(): (Node | null)[] {
+    const out: Node[] = [];
+    const t = this.tree;
+    for (let c = t.firstChild[this.id]; c >= 0; c = t.nextSibling[c]) out.push(t.node(c));
+    return out;
+  }
+
+  get namedChildren(): (Node | null)[] {
+    if (!this.namedMemo) {
+      const out: Node[] = [];
+      const t = this.tree;
+      for (let c = t.firstChild[this.id]; c >= 0; c = t.nextSibling[c]) if (t.named[c]) out.push(t.node(c));
+      this.namedMemo = out;
+    }
+    return this.namedMemo;
+  }
+
+  childForFieldName(field: string): Node | null {
+    const t = this.tree;
+    const id = t.fieldId(field);
+    if (id <= 0) return null;
+    for (let c = t.firstChild[this.id]; c >= 0; c = t.nextSibling[c]) if (t.field[c] === id) return t.node(c);
+    return null;
+  }
+
+  childrenForFieldName(field: string): Node[] {
+    const t = this.tree;
+    const id = t.fieldId(field);
+    const out: Node[] = [];
+    if (id <= 0) return out;
+    for (let c = t.firstChild[this.id]; c >= 0; c = t.nextSibling[c]) if (t.field[c] === id) out.push(t.node(c));
+    return out;
+  }
+
+  get parent(): Node | null {
+    const p = this.tree.parent[this.id];
+    return p >= 0 ? this.tree.node(p) : null;
+  }
+
+  get nextSibling(): Node | null {
+    const n = this.tree.nextSibling[this.id];
+    return n >= 0 ? this.tree.node(n) : null;
+  }
+
+  get previousSibling(): Node | null {
+    const t = this.tree;
+    const p = t.parent[this.id];
+    if (p < 0) return null;
+    let previous = -1;
+    for (let c = t.firstChild[p]; c >= 0 && c !== this.id; c = t.nextSibling[c]) previous = c;
+    return previous >= 0 ? t.node(previous) : null;
+  }
+
+  get isMissing(): boolean {
+    return this.tree.missing[this.id] === 1;
+  }
+
+  get hasError(): boolean {
+    return this.tree.hasError(this.id);
+  }
+
+  equals(other: Node): boolean {
+    return this.id === other.id;
+  }
+}
+
+/** One parsed text, its nodes in document order (index 0 the root) in arrays. */
+export class SyntaxTree {
+  typeId: Uint16Array;
+  field: Uint16Array;
+  named: Uint8Array;
+  missing: Uint8Array;
+  start: Int32Array;
+  end: Int32Array;
+  parent: Int32Array;
+  firstChild: Int32Array;
+  nextSibling: Int32Array;
+  count = 0;
+  private readonly nodes: (Node | undefined)[] = [];
+  private lineStarts: number[] | null = null;
+  private errorMemo: Int8Array | null = null;
+  private readonly types: string[];
+  private readonly fields: (string | null)[];
+  private fieldIds = new Map<string, number>();
+
+  private constructor(readonly source: string, capacity: number, root: TreeSitterNode, private readonly rootHasError: boolean) {
+    this.types = root.tree.language.types;
+    this.fields = root.tree.language.fields;
+    this.typeId = new Uint16Array(capacity);
+    this.field = new Uint16Array(capacity);
+    this.named = new Uint8Array(capacity);
+    this.missing = new Uint8Array(capacity);
+    this.start = new Int32Array(capacity);
+    this.end = new Int32Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.firstChild = new Int32Array(capacity);
+    this.nextSibling = new Int32Array(capacity);
+  }
+
+  /** The copy of the tree under `root` (the root of a tree parsed from `source`). */
+  static of(root: TreeSitterNode, source: string): SyntaxTree {
+    const tree = new SyntaxTree(source, Math.max(1, root.descendantCount), root, root.hasError);
+    const cursor = root.walk();
+    try {
+      const binding = wasmBinding();
+      if (binding) tree.copyDirect(binding, root.tree, cursor);
+      else tree.copy(cursor);
+    } finally {
+      cursor.delete();
+    }
+    return tree;
+  }
+
+  node(index: number): Node {
+    let n = this.nodes[index];
+    if (!n) {
+      n = new Node(this, index);
+      this.nodes[index] = n;
+    }
+    return n;
+  }
+
+  root(): Node {
+    return this.node(0);
+  }
+
+  typeName(index: number): string {
+    return this.types[this.typeId[index]] || 'ERROR';
+  }
+
+  fieldId(name: string): number {
+    let id = this.fieldIds.get(name);
+    if (id === undefined) {
+      id = this.fields.indexOf(name);
+      this.fieldIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** Row and column (UTF-16 code units) of a text index, as tree-sitter counts them: rows end at `\n`. */
+  point(index: number): Point {
+    if (!this.lineStarts) {
+      const starts = [0];
+      const s = this.source;
+      for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) starts.push(i + 1);
+      this.lineStarts = starts;
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return { row: lo, column: index - starts[lo] };
+  }
+
+  /**
+   * Whether a node is or holds an ERROR or MISSING node. The root's answer is web-tree-sitter's own; below it,
+   * this only decides which subtrees `errorShare` looks into for ERROR nodes, and a subtree holding one says yes.
+   */
+  hasError(index: number): boolean {
+    if (index === 0) return this.rootHasError;
+    if (!this.errorMemo) {
+      const memo = new Int8Array(this.count);
+      for (let i = this.count - 1; i >= 0; i--) {
+        if (this.typeId[i] === 65535 || this.types[this.typeId[i]] === 'ERROR' || !this.types[this.typeId[i]] || this.missing[i]) memo[i] = 1;
+        if (memo[i] && this.parent[i] >= 0) memo[this.parent[i]] = 1;
+      }
+      this.errorMemo = memo;
+    }
+    return this.errorMemo[index] === 1;
+  }
+
+  private grow(): void {
+    const size = this.typeId.length * 2;
+    const widen = <T extends Uint16Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.typeId = widen(this.typeId, (n) => new Uint16Array(n));
+    this.field = widen(this.field, (n) => new Uint16Array(n));
+    this.named = widen(this.named, (n) => new Uint8Array(n));
+    this.missing = widen(this.missing, (n) => new Uint8Array(n));
+    this.start = widen(this.start, (n) => new Int32Array(n));
+    this.end = widen(this.end, (n) => new Int32Array(n));
+    this.parent = widen(this.parent, (n) => new Int32Array(n));
+    this.firstChild = widen(this.firstChild, (n) => new Int32Array(n));
+    this.nextSibling = widen(this.nextSibling, (n) => new Int32Array(n));
+  }
+
+  /** Records the node at the cursor, the child of `parent` after `previous` (-1: its first child). */
+  private add(parent: number, previous: number, typeId: number, field: number, named: boolean, missing: boolean, start: number, end: number): number {
+    if (this.count === this.typeId.length) this.grow();
+    const i = this.count++;
+    this.typeId[i] = typeId;
+    this.field[i] = field;
+    this.named[i] = named ? 1 : 0;
+    this.missing[i] = missing ? 1 : 0;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.parent[i] = parent;
+    this.firstChild[i] = -1;
+    this.nextSibling[i] = -1;
+    if (previous >= 0) this.nextSibling[previous] = i;
+    else if (parent >= 0) this.firstChild[parent] = i;
+    return i;
+  }
+
+  /** The walk through web-tree-sitter's TreeCursor methods (each marshals the cursor into wasm memory and back). */
+  private copy(cursor: TreeCursor): void {
+    const parents: number[] = [];
+    let previous = -1;
+    for (;;) {
+      const parent = parents.length ? parents[parents.length - 1] : -1;
+      const i = this.add(parent, previous, cursor.nodeTypeId, cursor.currentFieldId, cursor.nodeIsNamed, cursor.nodeIsMissing, cursor.startIndex, cursor.endIndex);
+      if (cursor.gotoFirstChild()) {
+        parents.push(i);
+        previous = -1;
+        continue;
+      }
+      previous = i;
+      while (!cursor.gotoNextSibling()) {
+        if (!parents.length || !cursor.gotoParent()) return;
+        previous = parents.pop()!;
+      }
+    }
+  }
+
+  /**
+   * The same walk calling web-tree-sitter's wasm cursor functions directly: the cursor stays in the binding's
+   * transfer buffer from one call to the next (nothing else runs in between), instead of being written there and
+   * read back around every call. The buffer is handed back to the TreeCursor object at the end, as its own
+   * methods do, so that `delete()` frees what the cursor now holds.
+   */
+  private copyDirect(b: CursorBinding, tree: Tree, cursor: TreeCursor): void {
+    const t = (tree as unknown as { 0: number })[0];
+    // Any method of the cursor writes it to the transfer buffer first.
+    void cursor.nodeTypeId;
+    const parents: number[] = [];
+    let previous = -1;
+    try {
+      for (;;) {
+        const parent = parents.length ? parents[parents.length - 1] : -1;
+        const i = this.add(
+          parent, previous, b._ts_tree_cursor_current_node_type_id_wasm(t), b._ts_tree_cursor_current_field_id_wasm(t),
+          b._ts_tree_cursor_current_node_is_named_wasm(t) === 1, b._ts_tree_cursor_current_node_is_missing_wasm(t) === 1,
+          b._ts_tree_cursor_start_index_wasm(t), b._ts_tree_cursor_end_index_wasm(t),
+        );
+        if (b._ts_tree_cursor_goto_first_child_wasm(t) === 1) {
+          parents.push(i);
+          previous = -1;
+          continue;
+        }
+        previous = i;
+        let done = false;
+        while (b._ts_tree_cursor_goto_next_sibling_wasm(t) !== 1) {
+          if (!parents.length || b._ts_tree_cursor_goto_parent_wasm(t) !== 1) {
+            done = true;
+            break;
+          }
+          previous = parents.pop()!;
+        }
+        if (done) return;
+      }
+    } finally {
+      const c = cursor as unknown as Record<number, number>;
+      for (let k = 0; k < 4; k++) c[k] = b.getValue(b.transferBuffer + 4 * k, 'i32');
+    }
+  }
+}
 
 /** Containers whose children are themselves top-level items (after error recovery or `extern "C" {}`). */
 const TRANSPARENT = new Set([

@@ -83,11 +83,11 @@ test('a file that takes longer than its time budget is stopped and reported; the
 
 test('a huge file is parsed in top-level pieces with the same facts and positions as whole', async () => {
   const text = [leakyType('Alpha'), '/* a { comment } that "spans"', 'lines */', leakyType('Beta', 3), 'static const char *s = "{";', leakyType('Gamma')].join('\n');
-  const whole = await withTree(text, (t) => extractFacts('x.c', t.rootNode));
+  const whole = await withTree(text, (t) => extractFacts('x.c', t.rootNode, text));
   const chunks = splitTopLevel(text, 64);
   assert.ok(chunks.length > 3, 'split into several pieces');
   const parts = [];
-  for (const c of chunks) parts.push(await withTree(c.text, (t) => extractFacts('x.c', t.rootNode)));
+  for (const c of chunks) parts.push(await withTree(c.text, (t) => extractFacts('x.c', t.rootNode, c.text)));
   const merged = mergeChunkFacts(parts, chunks.map((c) => c.text.length - c.startLine));
   assert.deepEqual(merged.specs, whole.specs);
   assert.deepEqual(merged.functions, whole.functions);

@@ -6,15 +6,18 @@ import type {
 } from '../facts.js';
 import {
   declaratorInfo, errorShare, hasStorageClass, namedNonComment, position, stripWhitespace,
-  topLevelItems, typeName, type Node,
+  SyntaxTree, topLevelItems, typeName, type Node,
 } from '../../parse/syntax.js';
+import type { Node as TreeSitterNode } from 'web-tree-sitter';
 import { lower, lowerValue } from './lower.js';
 import { parseExpressionText } from './text.js';
 import { STATIC_TYPE_FIELDS, MODULE_DEF_FIELDS, SPEC_FIELDS } from './layouts.js';
 import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
 
-export function extractFacts(file: string, root: Node): FileFacts {
+/** `source`: the very string the tree was parsed from (the texts of its nodes are sliced from it). */
+export function extractFacts(file: string, tree: TreeSitterNode, source: string): FileFacts {
+  const root = SyntaxTree.of(tree, source).root();
   const facts: FileFacts = {
     file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
     typeCreations: [], globals: [], methodTables: [], memberTables: [], getsetTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
@@ -427,7 +430,10 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'while_statement':
     case 'do_statement':
     case 'for_statement': {
-      for (const c of node.namedChildren) if (c) walkBodyNested(c, node.type === 'for_statement' && c === node.childForFieldName('initializer') ? ctx : { ...ctx, inLoop: true });
+      // Every part of a loop, the `for` initializer included, is walked as in the loop: this compared two
+      // distinct web-tree-sitter Node objects (`c === node.childForFieldName('initializer')`), which never holds,
+      // and the facts keep that meaning until a change of it is made (and measured) on purpose.
+      for (const c of node.namedChildren) if (c) walkBodyNested(c, { ...ctx, inLoop: true });
       return;
     }
     case 'binary_expression': {
