@@ -64,6 +64,11 @@ export class Node {
     const t = this.tree;
     const id = t.fieldId(field);
     if (id <= 0) return null;
+    // An ERROR node's children can carry the fields of the rules error recovery took them from, which the cursor
+    // reports and web-tree-sitter's childForFieldName does not: ask it.
+    if (t.typeId[this.id] === ERROR_SYMBOL || !t.typeName(this.id) || t.typeName(this.id) === 'ERROR') {
+      return t.fromLibrary(this.id, (raw) => raw.childForFieldName(field), this.id);
+    }
     for (let c = t.firstChild[this.id]; c >= 0; c = t.nextSibling[c]) if (t.field[c] === id) return t.node(c);
     return null;
   }
@@ -82,18 +87,18 @@ export class Node {
     return p >= 0 ? this.tree.node(p) : null;
   }
 
+  /**
+   * Siblings are asked of web-tree-sitter (rarely needed): its answer is not always the next child of the parent
+   * (it passes over zero-width MISSING tokens, for one).
+   */
   get nextSibling(): Node | null {
-    const n = this.tree.nextSibling[this.id];
-    return n >= 0 ? this.tree.node(n) : null;
+    const p = this.tree.parent[this.id];
+    return p < 0 ? null : this.tree.fromLibrary(this.id, (raw) => raw.nextSibling, p);
   }
 
   get previousSibling(): Node | null {
-    const t = this.tree;
-    const p = t.parent[this.id];
-    if (p < 0) return null;
-    let previous = -1;
-    for (let c = t.firstChild[p]; c >= 0 && c !== this.id; c = t.nextSibling[c]) previous = c;
-    return previous >= 0 ? t.node(previous) : null;
+    const p = this.tree.parent[this.id];
+    return p < 0 ? null : this.tree.fromLibrary(this.id, (raw) => raw.previousSibling, p);
   }
 
   get isMissing(): boolean {
@@ -108,6 +113,9 @@ export class Node {
     return this.id === other.id;
   }
 }
+
+/** tree-sitter's symbol for ERROR nodes. */
+const ERROR_SYMBOL = 65535;
 
 /** One parsed text, its nodes in document order (index 0 the root) in arrays. */
 export class SyntaxTree {
@@ -128,7 +136,10 @@ export class SyntaxTree {
   private readonly fields: (string | null)[];
   private fieldIds = new Map<string, number>();
 
-  private constructor(readonly source: string, capacity: number, root: TreeSitterNode, private readonly rootHasError: boolean) {
+  private libraryCursor: TreeCursor | null = null;
+
+  private constructor(readonly source: string, capacity: number, private readonly rawRoot: TreeSitterNode, private readonly rootHasError: boolean) {
+    const root = rawRoot;
     this.types = root.tree.language.types;
     this.fields = root.tree.language.fields;
     this.typeId = new Uint16Array(capacity);
@@ -154,6 +165,33 @@ export class SyntaxTree {
       cursor.delete();
     }
     return tree;
+  }
+
+  /**
+   * web-tree-sitter's answer about node `index` (`ask` of its own Node), as one of ours: a child of `among`.
+   * Node `index` is the cursor's descendant `index` (both count the visible nodes in document order).
+   */
+  fromLibrary(index: number, ask: (raw: TreeSitterNode) => TreeSitterNode | null, among: number): Node | null {
+    this.libraryCursor ??= this.rawRoot.walk();
+    this.libraryCursor.gotoDescendant(index);
+    const answer = ask(this.libraryCursor.currentNode);
+    if (!answer) return null;
+    const typeId = answer.typeId;
+    const start = answer.startIndex;
+    const end = answer.endIndex;
+    for (let c = this.firstChild[among]; c >= 0; c = this.nextSibling[c]) {
+      if (this.start[c] === start && this.end[c] === end && this.typeId[c] === typeId && c !== index) return this.node(c);
+    }
+    for (let c = this.firstChild[among]; c >= 0; c = this.nextSibling[c]) {
+      if (this.start[c] === start && this.end[c] === end && this.typeId[c] === typeId) return this.node(c);
+    }
+    throw new Error(`web-tree-sitter answered with a node that is not a child of node ${among}`);
+  }
+
+  /** Frees what the copy holds in wasm memory (a cursor, when web-tree-sitter was asked something). */
+  dispose(): void {
+    this.libraryCursor?.delete();
+    this.libraryCursor = null;
   }
 
   node(index: number): Node {

@@ -17,7 +17,15 @@ import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
 /** `source`: the very string the tree was parsed from (the texts of its nodes are sliced from it). */
 export function extractFacts(file: string, tree: TreeSitterNode, source: string): FileFacts {
-  const root = SyntaxTree.of(tree, source).root();
+  const syntax = SyntaxTree.of(tree, source);
+  try {
+    return extractFrom(file, syntax.root());
+  } finally {
+    syntax.dispose();
+  }
+}
+
+function extractFrom(file: string, root: Node): FileFacts {
   const facts: FileFacts = {
     file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
     typeCreations: [], globals: [], methodTables: [], memberTables: [], getsetTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
