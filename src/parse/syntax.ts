@@ -117,6 +117,42 @@ export class Node {
 /** tree-sitter's symbol for ERROR nodes. */
 const ERROR_SYMBOL = 65535;
 
+const KIND_OTHER = 0;
+const KIND_TRANSPARENT = 1;
+const KIND_TOP_LEVEL = 2;
+const KIND_DECLARATION = 3;
+const KIND_INIT_DECLARATOR = 4;
+const KIND_INITIALIZER_LIST = 5;
+const KIND_PLAIN_TYPE = 6;
+
+/** Top-level items extractTopLevel reads (besides declarations). */
+const TOP_LEVEL_READ = new Set(['preproc_def', 'preproc_function_def', 'preproc_include', 'type_definition', 'struct_specifier', 'function_definition']);
+
+/** The types of the top-level tables whose initializers extractDeclaration reads. */
+const TABLE_TYPES = new Set(['PyType_Spec', 'PyType_Slot', 'PyModuleDef_Slot', 'PyTypeObject', 'PyModuleDef', 'PyMemberDef', 'PyGetSetDef', 'PyMethodDef']);
+
+const kindsByTypes = new WeakMap<string[], Uint8Array>();
+
+/** What `leftOut` needs to know of each node type, by type id (65536 of them: ERROR is 65535). */
+function nodeKinds(types: string[]): Uint8Array {
+  let kinds = kindsByTypes.get(types);
+  if (!kinds) {
+    kinds = new Uint8Array(65536);
+    for (let id = 0; id < 65536; id++) {
+      const name = types[id] || 'ERROR';
+      kinds[id] = TRANSPARENT.has(name) ? KIND_TRANSPARENT
+        : TOP_LEVEL_READ.has(name) ? KIND_TOP_LEVEL
+          : name === 'declaration' ? KIND_DECLARATION
+            : name === 'init_declarator' ? KIND_INIT_DECLARATOR
+              : name === 'initializer_list' ? KIND_INITIALIZER_LIST
+                : name === 'primitive_type' || name === 'type_identifier' || name === 'sized_type_specifier' ? KIND_PLAIN_TYPE
+                  : KIND_OTHER;
+    }
+    kindsByTypes.set(types, kinds);
+  }
+  return kinds;
+}
+
 /** One parsed text, its nodes in document order (index 0 the root) in arrays. */
 export class SyntaxTree {
   typeId: Uint16Array;
@@ -128,8 +164,10 @@ export class SyntaxTree {
   parent: Int32Array;
   firstChild: Int32Array;
   nextSibling: Int32Array;
+  /** The cursor's descendant index of each node (the node's own index unless subtrees were left out). */
+  descendant: Int32Array;
   count = 0;
-  private readonly nodes: (Node | undefined)[] = [];
+  private nodes: (Node | null)[];
   private lineStarts: number[] | null = null;
   private errorMemo: Int8Array | null = null;
   private readonly types: string[];
@@ -137,6 +175,8 @@ export class SyntaxTree {
   private fieldIds = new Map<string, number>();
 
   private libraryCursor: TreeCursor | null = null;
+  /** While copying for extraction: the top-level containers (see `leftOut`). */
+  private container: Uint8Array | null = null;
 
   private constructor(readonly source: string, capacity: number, private readonly rawRoot: TreeSitterNode, private readonly rootHasError: boolean) {
     const root = rawRoot;
@@ -151,15 +191,21 @@ export class SyntaxTree {
     this.parent = new Int32Array(capacity);
     this.firstChild = new Int32Array(capacity);
     this.nextSibling = new Int32Array(capacity);
+    this.descendant = new Int32Array(capacity);
+    this.nodes = new Array<Node | null>(capacity).fill(null);
   }
 
-  /** The copy of the tree under `root` (the root of a tree parsed from `source`). */
-  static of(root: TreeSitterNode, source: string): SyntaxTree {
+  /**
+   * The copy of the tree under `root` (the root of a tree parsed from `source`). With `forExtraction`, the insides
+   * of what the extractor never looks into are left out (see `leftOut`): such a node is there, its children are
+   * not; `errorShare` must then be asked of web-tree-sitter's own root.
+   */
+  static of(root: TreeSitterNode, source: string, forExtraction = false): SyntaxTree {
     const tree = new SyntaxTree(source, Math.max(1, root.descendantCount), root, root.hasError);
     const cursor = root.walk();
     try {
       const binding = wasmBinding();
-      if (binding) tree.copyDirect(binding, root.tree, cursor);
+      if (binding) tree.copyDirect(binding, root.tree, cursor, forExtraction);
       else tree.copy(cursor);
     } finally {
       cursor.delete();
@@ -173,7 +219,7 @@ export class SyntaxTree {
    */
   fromLibrary(index: number, ask: (raw: TreeSitterNode) => TreeSitterNode | null, among: number): Node | null {
     this.libraryCursor ??= this.rawRoot.walk();
-    this.libraryCursor.gotoDescendant(index);
+    this.libraryCursor.gotoDescendant(this.descendant[index]);
     const answer = ask(this.libraryCursor.currentNode);
     if (!answer) return null;
     const typeId = answer.typeId;
@@ -272,6 +318,11 @@ export class SyntaxTree {
     this.parent = widen(this.parent, (n) => new Int32Array(n));
     this.firstChild = widen(this.firstChild, (n) => new Int32Array(n));
     this.nextSibling = widen(this.nextSibling, (n) => new Int32Array(n));
+    this.descendant = widen(this.descendant, (n) => new Int32Array(n));
+    if (this.container) this.container = widen(this.container, (n) => new Uint8Array(n));
+    const nodes = new Array<Node | null>(size).fill(null);
+    for (let i = 0; i < this.count; i++) nodes[i] = this.nodes[i];
+    this.nodes = nodes;
   }
 
   /** Records the node at the cursor, the child of `parent` after `previous` (-1: its first child). */
@@ -287,9 +338,44 @@ export class SyntaxTree {
     this.parent[i] = parent;
     this.firstChild[i] = -1;
     this.nextSibling[i] = -1;
+    this.descendant[i] = i;
     if (previous >= 0) this.nextSibling[previous] = i;
     else if (parent >= 0) this.firstChild[parent] = i;
     return i;
+  }
+
+  /**
+   * Whether the extractor never reads below node `i` (just added, its children not yet): a top-level item that
+   * `extractTopLevel` passes over (an expression statement or a `case` that error recovery left at the top level,
+   * an enum, a comment), or the initializer list of a top-level declaration whose type is none of the C-API
+   * tables the extractor reads (`static const unsigned char table[] = {…}`: only its type and text are read).
+   * `container` marks the top-level containers met so far (the root, and `#if`, `extern "C"`, ERROR in them).
+   */
+  private leftOut(i: number, kinds: Uint8Array, container: Uint8Array): boolean {
+    const parent = this.parent[i];
+    const kind = kinds[this.typeId[i]];
+    if (parent < 0) {
+      container[i] = 1;
+      return false;
+    }
+    if (container[parent]) {
+      if (kind === KIND_TRANSPARENT && this.named[i]) {
+        container[i] = 1;
+        return false;
+      }
+      return kind !== KIND_TOP_LEVEL && kind !== KIND_DECLARATION;
+    }
+    if (kind !== KIND_INITIALIZER_LIST || kinds[this.typeId[parent]] !== KIND_INIT_DECLARATOR) return false;
+    const declaration = this.parent[parent];
+    if (declaration < 0 || kinds[this.typeId[declaration]] !== KIND_DECLARATION || !container[this.parent[declaration]]) return false;
+    const typeField = this.fieldId('type');
+    for (let c = this.firstChild[declaration]; c >= 0; c = this.nextSibling[c]) {
+      if (this.field[c] !== typeField) continue;
+      // typeName() of these is their text without whitespace or comments.
+      if (kinds[this.typeId[c]] !== KIND_PLAIN_TYPE) return false;
+      return !TABLE_TYPES.has(stripWhitespace(this.source.slice(this.start[c], this.end[c])));
+    }
+    return false;
   }
 
   /** The walk through web-tree-sitter's TreeCursor methods (each marshals the cursor into wasm memory and back). */
@@ -318,8 +404,11 @@ export class SyntaxTree {
    * read back around every call. The buffer is handed back to the TreeCursor object at the end, as its own
    * methods do, so that `delete()` frees what the cursor now holds.
    */
-  private copyDirect(b: CursorBinding, tree: Tree, cursor: TreeCursor): void {
+  private copyDirect(b: CursorBinding, tree: Tree, cursor: TreeCursor, forExtraction: boolean): void {
     const t = (tree as unknown as { 0: number })[0];
+    const kinds = forExtraction ? nodeKinds(this.types) : null;
+    if (forExtraction) this.container = new Uint8Array(this.typeId.length);
+    let skipped = false;
     // Any method of the cursor writes it to the transfer buffer first.
     void cursor.nodeTypeId;
     const parents: number[] = [];
@@ -332,7 +421,10 @@ export class SyntaxTree {
           b._ts_tree_cursor_current_node_is_named_wasm(t) === 1, b._ts_tree_cursor_current_node_is_missing_wasm(t) === 1,
           b._ts_tree_cursor_start_index_wasm(t), b._ts_tree_cursor_end_index_wasm(t),
         );
-        if (b._ts_tree_cursor_goto_first_child_wasm(t) === 1) {
+        if (skipped) this.descendant[i] = b._ts_tree_cursor_current_descendant_index_wasm(t);
+        if (kinds && this.leftOut(i, kinds, this.container!)) {
+          skipped = true;
+        } else if (b._ts_tree_cursor_goto_first_child_wasm(t) === 1) {
           parents.push(i);
           previous = -1;
           continue;
@@ -349,6 +441,7 @@ export class SyntaxTree {
         if (done) return;
       }
     } finally {
+      this.container = null;
       const c = cursor as unknown as Record<number, number>;
       for (let k = 0; k < 4; k++) c[k] = b.getValue(b.transferBuffer + 4 * k, 'i32');
     }
@@ -467,11 +560,20 @@ export function hasStorageClass(node: Node, keyword: string): boolean {
   return node.namedChildren.some((c) => c?.type === 'storage_class_specifier' && c.text === keyword);
 }
 
+/** What errorShare reads of a node: ours, or web-tree-sitter's own. */
+interface ErrorShareNode {
+  readonly type: string;
+  readonly hasError: boolean;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  readonly children: (ErrorShareNode | null)[];
+}
+
 /** Share of the file's text that sits directly in ERROR nodes. */
-export function errorShare(root: Node): { ratio: number; rootIsError: boolean } {
+export function errorShare(root: ErrorShareNode): { ratio: number; rootIsError: boolean } {
   if (!root.hasError) return { ratio: 0, rootIsError: false };
   let errorChars = 0;
-  const stack: Node[] = [root];
+  const stack: ErrorShareNode[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
     if (n.type === 'ERROR' && n !== root) {

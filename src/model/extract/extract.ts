@@ -17,21 +17,23 @@ import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
 /** `source`: the very string the tree was parsed from (the texts of its nodes are sliced from it). */
 export function extractFacts(file: string, tree: TreeSitterNode, source: string): FileFacts {
-  const syntax = SyntaxTree.of(tree, source);
+  // The share of text in ERROR nodes is web-tree-sitter's own answer: the copy leaves out subtrees never read.
+  const share = errorShare(tree);
+  const syntax = SyntaxTree.of(tree, source, true);
   try {
-    return extractFrom(file, syntax.root());
+    return extractFrom(file, syntax.root(), share);
   } finally {
     syntax.dispose();
   }
 }
 
-function extractFrom(file: string, root: Node): FileFacts {
+function extractFrom(file: string, root: Node, share: { ratio: number; rootIsError: boolean }): FileFacts {
   const facts: FileFacts = {
     file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
     typeCreations: [], globals: [], methodTables: [], memberTables: [], getsetTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
-  const { ratio, rootIsError } = errorShare(root);
+  const { ratio, rootIsError } = share;
   facts.errorRatio = ratio;
   facts.rootIsError = rootIsError;
   for (const item of topLevelItems(root)) extractTopLevel(item, facts);
