@@ -132,6 +132,20 @@ const TOP_LEVEL_READ = new Set(['preproc_def', 'preproc_function_def', 'preproc_
 const TABLE_TYPES = new Set(['PyType_Spec', 'PyType_Slot', 'PyModuleDef_Slot', 'PyTypeObject', 'PyModuleDef', 'PyMemberDef', 'PyGetSetDef', 'PyMethodDef']);
 
 const kindsByTypes = new WeakMap<string[], Uint8Array>();
+const namedByTypes = new WeakMap<string[], Uint8Array>();
+
+/** Which node types are named, by type id (ERROR, 65535, is). */
+function namedTypes(root: TreeSitterNode): Uint8Array {
+  const language = root.tree.language;
+  let named = namedByTypes.get(language.types);
+  if (!named) {
+    named = new Uint8Array(65536);
+    for (let id = 0; id < language.nodeTypeCount; id++) named[id] = language.nodeTypeIsNamed(id) ? 1 : 0;
+    named[ERROR_SYMBOL] = 1;
+    namedByTypes.set(language.types, named);
+  }
+  return named;
+}
 
 /** What `leftOut` needs to know of each node type, by type id (65536 of them: ERROR is 65535). */
 function nodeKinds(types: string[]): Uint8Array {
@@ -407,6 +421,7 @@ export class SyntaxTree {
   private copyDirect(b: CursorBinding, tree: Tree, cursor: TreeCursor, forExtraction: boolean): void {
     const t = (tree as unknown as { 0: number })[0];
     const kinds = forExtraction ? nodeKinds(this.types) : null;
+    const named = namedTypes(this.rawRoot);
     if (forExtraction) this.container = new Uint8Array(this.typeId.length);
     let skipped = false;
     // Any method of the cursor writes it to the transfer buffer first.
@@ -416,10 +431,13 @@ export class SyntaxTree {
     try {
       for (;;) {
         const parent = parents.length ? parents[parents.length - 1] : -1;
+        const typeId = b._ts_tree_cursor_current_node_type_id_wasm(t);
+        const start = b._ts_tree_cursor_start_index_wasm(t);
+        const end = b._ts_tree_cursor_end_index_wasm(t);
+        // Whether a node is named depends on its type only; a MISSING node is always zero-width.
         const i = this.add(
-          parent, previous, b._ts_tree_cursor_current_node_type_id_wasm(t), b._ts_tree_cursor_current_field_id_wasm(t),
-          b._ts_tree_cursor_current_node_is_named_wasm(t) === 1, b._ts_tree_cursor_current_node_is_missing_wasm(t) === 1,
-          b._ts_tree_cursor_start_index_wasm(t), b._ts_tree_cursor_end_index_wasm(t),
+          parent, previous, typeId, b._ts_tree_cursor_current_field_id_wasm(t), named[typeId] === 1,
+          start === end && b._ts_tree_cursor_current_node_is_missing_wasm(t) === 1, start, end,
         );
         if (skipped) this.descendant[i] = b._ts_tree_cursor_current_descendant_index_wasm(t);
         if (kinds && this.leftOut(i, kinds, this.container!)) {
