@@ -170,6 +170,10 @@ function nodeKinds(types: string[]): Uint8Array {
   return kinds;
 }
 
+/** The arrays of a disposed tree, for the next one (one set per thread, at most SPARE_MAX_NODES long). */
+let spare: Pick<SyntaxTree, 'typeId' | 'field' | 'named' | 'missing' | 'start' | 'end' | 'parent' | 'firstChild' | 'nextSibling' | 'descendant'> & { nodes: (Node | null)[] } | null = null;
+const SPARE_MAX_NODES = 1 << 18;
+
 /** One parsed text, its nodes in document order (index 0 the root) in arrays. */
 export class SyntaxTree {
   typeId: Uint16Array;
@@ -199,17 +203,19 @@ export class SyntaxTree {
     const root = rawRoot;
     this.types = root.tree.language.types;
     this.fields = root.tree.language.fields;
-    this.typeId = new Uint16Array(capacity);
-    this.field = new Uint16Array(capacity);
-    this.named = new Uint8Array(capacity);
-    this.missing = new Uint8Array(capacity);
-    this.start = new Int32Array(capacity);
-    this.end = new Int32Array(capacity);
-    this.parent = new Int32Array(capacity);
-    this.firstChild = new Int32Array(capacity);
-    this.nextSibling = new Int32Array(capacity);
-    this.descendant = new Int32Array(capacity);
-    this.nodes = new Array<Node | null>(capacity).fill(null);
+    const reused = spare && spare.typeId.length >= capacity ? spare : null;
+    if (reused) spare = null;
+    this.typeId = reused?.typeId ?? new Uint16Array(capacity);
+    this.field = reused?.field ?? new Uint16Array(capacity);
+    this.named = reused?.named ?? new Uint8Array(capacity);
+    this.missing = reused?.missing ?? new Uint8Array(capacity);
+    this.start = reused?.start ?? new Int32Array(capacity);
+    this.end = reused?.end ?? new Int32Array(capacity);
+    this.parent = reused?.parent ?? new Int32Array(capacity);
+    this.firstChild = reused?.firstChild ?? new Int32Array(capacity);
+    this.nextSibling = reused?.nextSibling ?? new Int32Array(capacity);
+    this.descendant = reused?.descendant ?? new Int32Array(capacity);
+    this.nodes = reused?.nodes ?? new Array<Node | null>(capacity).fill(null);
   }
 
   /**
@@ -255,6 +261,14 @@ export class SyntaxTree {
   dispose(): void {
     this.libraryCursor?.delete();
     this.libraryCursor = null;
+    // The arrays go to the next tree of this thread (unless they are large: memory is kept bounded).
+    if (this.typeId.length <= SPARE_MAX_NODES && (!spare || spare.typeId.length < this.typeId.length)) {
+      this.nodes.fill(null, 0, this.count);
+      spare = {
+        typeId: this.typeId, field: this.field, named: this.named, missing: this.missing, start: this.start, end: this.end,
+        parent: this.parent, firstChild: this.firstChild, nextSibling: this.nextSibling, descendant: this.descendant, nodes: this.nodes,
+      };
+    }
   }
 
   node(index: number): Node {
