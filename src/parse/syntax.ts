@@ -172,7 +172,7 @@ function nodeKinds(types: string[]): Uint8Array {
 
 /** The arrays of a disposed tree, for the next one (one set per thread, at most SPARE_MAX_NODES long). */
 let spare: Pick<SyntaxTree, 'typeId' | 'field' | 'named' | 'missing' | 'start' | 'end' | 'parent' | 'firstChild' | 'nextSibling' | 'descendant'> & { nodes: (Node | null)[] } | null = null;
-const SPARE_MAX_NODES = 1 << 18;
+const SPARE_MAX_NODES = 1 << 16;
 
 /** One parsed text, its nodes in document order (index 0 the root) in arrays. */
 export class SyntaxTree {
