@@ -7,9 +7,50 @@ const require = createRequire(import.meta.url);
 
 let parserPromise: Promise<Parser> | undefined;
 
+/**
+ * The wasm cursor functions of web-tree-sitter's binding (the Emscripten module: `Parser.init` makes the object it
+ * is given that module), for `SyntaxTree`'s walk. web-tree-sitter's own TreeCursor calls the same functions.
+ */
+export interface CursorBinding {
+  /** Reads wasm memory through the binding's own (always current) view. */
+  getValue(address: number, type: 'i32'): number;
+  transferBuffer: number;
+  _ts_tree_cursor_current_node_type_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_field_id_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_named_wasm(tree: number): number;
+  _ts_tree_cursor_current_node_is_missing_wasm(tree: number): number;
+  _ts_tree_cursor_start_index_wasm(tree: number): number;
+  _ts_tree_cursor_end_index_wasm(tree: number): number;
+  _ts_tree_cursor_goto_first_child_wasm(tree: number): number;
+  _ts_tree_cursor_goto_next_sibling_wasm(tree: number): number;
+  _ts_tree_cursor_goto_parent_wasm(tree: number): number;
+  _ts_tree_cursor_current_descendant_index_wasm(tree: number): number;
+}
+
+const CURSOR_FUNCTIONS = [
+  '_ts_tree_cursor_current_node_type_id_wasm', '_ts_tree_cursor_current_field_id_wasm', '_ts_tree_cursor_current_node_is_named_wasm',
+  '_ts_tree_cursor_current_node_is_missing_wasm', '_ts_tree_cursor_start_index_wasm', '_ts_tree_cursor_end_index_wasm',
+  '_ts_tree_cursor_goto_first_child_wasm', '_ts_tree_cursor_goto_next_sibling_wasm', '_ts_tree_cursor_goto_parent_wasm', '_ts_tree_cursor_current_descendant_index_wasm', 'getValue',
+];
+
+const moduleObject: Record<string, unknown> = {};
+let binding: CursorBinding | null = null;
+
+/** The binding once the parser is loaded, or null when this web-tree-sitter does not have what the walk calls. */
+export function wasmBinding(): CursorBinding | null {
+  return binding;
+}
+
 export function getParser(): Promise<Parser> {
   parserPromise ??= (async () => {
-    await Parser.init();
+    await Parser.init(moduleObject as object);
+    if (CURSOR_FUNCTIONS.every((f) => typeof moduleObject[f] === 'function') && typeof moduleObject._ts_init === 'function') {
+      // ts_init only fills the transfer buffer's first two words with ABI versions and returns its address.
+      const transferBuffer = (moduleObject._ts_init as () => number)();
+      const b: Record<string, unknown> = { transferBuffer };
+      for (const f of CURSOR_FUNCTIONS) b[f] = moduleObject[f];
+      binding = b as unknown as CursorBinding;
+    }
     const language = await Language.load(require.resolve('tree-sitter-c/tree-sitter-c.wasm'));
     const parser = new Parser();
     parser.setLanguage(language);

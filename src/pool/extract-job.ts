@@ -7,10 +7,10 @@ import { CHUNKED_PARSE_BYTES, mergeChunkFacts, splitTopLevel } from './chunks.js
 
 export async function extractFile(file: string, shimmedText: string): Promise<FileFacts> {
   if (shimmedText.length <= CHUNKED_PARSE_BYTES) {
-    return withTree(shimmedText, (tree) => extractFacts(file, tree.rootNode));
+    return withTree(shimmedText, (tree) => extractFacts(file, tree.rootNode, shimmedText));
   }
   const chunks = splitTopLevel(shimmedText);
   const parts: FileFacts[] = [];
-  for (const chunk of chunks) parts.push(await withTree(chunk.text, (tree) => extractFacts(file, tree.rootNode)));
+  for (const chunk of chunks) parts.push(await withTree(chunk.text, (tree) => extractFacts(file, tree.rootNode, chunk.text)));
   return mergeChunkFacts(parts, chunks.map((c) => c.text.length - c.startLine));
 }

@@ -85,11 +85,11 @@ test('a huge file is parsed in top-level pieces with the same facts and position
   const text = [leakyType('Alpha'), '/* a { comment } that "spans"', 'lines */', leakyType('Beta', 3), 'static const char *s = "{";',
     // A string continued over lines: its lines still count.
     'static const char *doc = "first line \\', 'second line \\', 'third line";', leakyType('Gamma')].join('\n');
-  const whole = await withTree(text, (t) => extractFacts('x.c', t.rootNode));
+  const whole = await withTree(text, (t) => extractFacts('x.c', t.rootNode, text));
   const chunks = splitTopLevel(text, 64);
   assert.ok(chunks.length > 3, 'split into several pieces');
   const parts = [];
-  for (const c of chunks) parts.push(await withTree(c.text, (t) => extractFacts('x.c', t.rootNode)));
+  for (const c of chunks) parts.push(await withTree(c.text, (t) => extractFacts('x.c', t.rootNode, c.text)));
   const merged = mergeChunkFacts(parts, chunks.map((c) => c.text.length - c.startLine));
   assert.deepEqual(merged.specs, whole.specs);
   assert.deepEqual(merged.functions, whole.functions);

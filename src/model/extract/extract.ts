@@ -6,21 +6,34 @@ import type {
 } from '../facts.js';
 import {
   declaratorInfo, errorShare, hasStorageClass, namedNonComment, position, stripWhitespace,
-  topLevelItems, typeName, type Node,
+  SyntaxTree, topLevelItems, typeName, type Node,
 } from '../../parse/syntax.js';
+import type { Node as TreeSitterNode } from 'web-tree-sitter';
 import { lower, lowerValue } from './lower.js';
 import { parseExpressionText } from './text.js';
 import { STATIC_TYPE_FIELDS, MODULE_DEF_FIELDS, SPEC_FIELDS } from './layouts.js';
 import { TYPE_CREATORS, isTypeCreator } from '../capi.js';
 
 
-export function extractFacts(file: string, root: Node): FileFacts {
+/** `source`: the very string the tree was parsed from (the texts of its nodes are sliced from it). */
+export function extractFacts(file: string, tree: TreeSitterNode, source: string): FileFacts {
+  // The share of text in ERROR nodes is web-tree-sitter's own answer: the copy leaves out subtrees never read.
+  const share = errorShare(tree);
+  const syntax = SyntaxTree.of(tree, source, true);
+  try {
+    return extractFrom(file, syntax.root(), share);
+  } finally {
+    syntax.dispose();
+  }
+}
+
+function extractFrom(file: string, root: Node, share: { ratio: number; rootIsError: boolean }): FileFacts {
   const facts: FileFacts = {
     file, includes: [], structs: [], typedefs: [], slotArrays: [], specs: [], staticTypes: [], moduleDefs: [], functions: [],
     typeCreations: [], globals: [], methodTables: [], memberTables: [], getsetTables: [], macros: [], truncatedFunctions: [], staticFieldAssignments: [], unknownConditions: [],
     errorRatio: 0, rootIsError: false,
   };
-  const { ratio, rootIsError } = errorShare(root);
+  const { ratio, rootIsError } = share;
   facts.errorRatio = ratio;
   facts.rootIsError = rootIsError;
   for (const item of topLevelItems(root)) extractTopLevel(item, facts);
@@ -395,6 +408,9 @@ function extractFunction(node: Node, facts: FileFacts): void {
   facts.functions.push(fn);
 }
 
+/** The types of the tables a function may declare that extractDeclaration reads (a spec made in a function). */
+const LOCAL_TABLE_TYPES = new Set(['PyType_Spec', 'PyType_Slot', 'PyTypeObject', 'PyModuleDef', 'PyMethodDef', 'PyModuleDef_Slot']);
+
 /** Deeper nesting than this (generated code) is not walked: the stack stays bounded whatever the input. */
 const MAX_NESTING = 400;
 
@@ -403,55 +419,57 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     facts.truncatedFunctions.push(fn.name);
     return;
   }
-  const walkBodyNested = (child: Node, childCtx: WalkContext) => walkBody(child, childCtx, fn, facts, references, depth + 1);
   switch (node.type) {
     case 'if_statement': {
       const condition = node.childForFieldName('condition');
-      walkChild(condition, ctx);
+      walkChild(condition, ctx, fn, facts, references, depth);
       const guard = condition ? lower(condition) : null;
-      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true, guard });
-      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true, guard: guard && { k: 'unary', op: '!', of: guard } });
+      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true, guard }, fn, facts, references, depth);
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true, guard: guard && { k: 'unary', op: '!', of: guard } }, fn, facts, references, depth);
       return;
     }
     case 'conditional_expression': {
-      walkChild(node.childForFieldName('condition'), ctx);
-      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true });
-      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true });
+      walkChild(node.childForFieldName('condition'), ctx, fn, facts, references, depth);
+      walkChild(node.childForFieldName('consequence'), { ...ctx, conditional: true }, fn, facts, references, depth);
+      walkChild(node.childForFieldName('alternative'), { ...ctx, conditional: true }, fn, facts, references, depth);
       return;
     }
     case 'switch_statement': {
-      walkChild(node.childForFieldName('condition'), ctx);
-      walkChild(node.childForFieldName('body'), { ...ctx, conditional: true });
+      walkChild(node.childForFieldName('condition'), ctx, fn, facts, references, depth);
+      walkChild(node.childForFieldName('body'), { ...ctx, conditional: true }, fn, facts, references, depth);
       return;
     }
     case 'while_statement':
     case 'do_statement':
     case 'for_statement': {
-      for (const c of node.namedChildren) if (c) walkBodyNested(c, node.type === 'for_statement' && c === node.childForFieldName('initializer') ? ctx : { ...ctx, inLoop: true });
+      // Every part of a loop, the `for` initializer included, is walked as in the loop: this compared two
+      // distinct web-tree-sitter Node objects (`c === node.childForFieldName('initializer')`), which never holds,
+      // and the facts keep that meaning until a change of it is made (and measured) on purpose.
+      for (const c of node.namedChildren) if (c) walkBody(c, { ...ctx, inLoop: true }, fn, facts, references, depth + 1);
       return;
     }
     case 'binary_expression': {
       const op = node.childForFieldName('operator')?.text;
-      walkChild(node.childForFieldName('left'), ctx);
-      walkChild(node.childForFieldName('right'), op === '&&' || op === '||' ? { ...ctx, conditional: true } : ctx);
+      walkChild(node.childForFieldName('left'), ctx, fn, facts, references, depth);
+      walkChild(node.childForFieldName('right'), op === '&&' || op === '||' ? { ...ctx, conditional: true } : ctx, fn, facts, references, depth);
       return;
     }
     case 'call_expression':
       recordCall(node, ctx, fn, facts);
-      walkChild(node.childForFieldName('function'), ctx, true);
-      walkChild(node.childForFieldName('arguments'), ctx);
+      walkChild(node.childForFieldName('function'), ctx, fn, facts, references, depth, true);
+      walkChild(node.childForFieldName('arguments'), ctx, fn, facts, references, depth);
       return;
     case 'assignment_expression': {
       const left = node.childForFieldName('left');
       const right = node.childForFieldName('right');
       if (left && right) recordAssignment(lower(left), right, null, fn, facts, node, ctx, node.childForFieldName('operator')?.text ?? '=');
-      walkChild(left, ctx);
-      walkChild(right, ctx);
+      walkChild(left, ctx, fn, facts, references, depth);
+      walkChild(right, ctx, fn, facts, references, depth);
       return;
     }
     case 'declaration': {
       const tn = typeName(node.childForFieldName('type'));
-      if (['PyType_Spec', 'PyType_Slot', 'PyTypeObject', 'PyModuleDef', 'PyMethodDef', 'PyModuleDef_Slot'].includes(tn)) {
+      if (LOCAL_TABLE_TYPES.has(tn)) {
         extractDeclaration(node, facts, fn.name);
       }
       for (const d of node.childrenForFieldName('declarator')) {
@@ -461,7 +479,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
         const value = d.type === 'init_declarator' ? d.childForFieldName('value') : null;
         if (value) {
           recordAssignment({ k: 'name', name: info.name.text }, value, tn + '*'.repeat(info.pointerDepth), fn, facts, d, ctx, '=');
-          walkChild(value, ctx);
+          walkChild(value, ctx, fn, facts, references, depth);
         }
       }
       return;
@@ -471,7 +489,7 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
       const returned = value ? lower(value) : null;
       if (returned) fn.returns.push(returned);
       fn.returnSites.push({ value: returned, afterCalls: fn.calls.length, guard: ctx.conditional ? ctx.guard ?? null : null, line: node.startPosition.row + 1 });
-      for (const c of node.namedChildren) if (c) walkBodyNested(c, ctx);
+      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references, depth + 1);
       return;
     }
     case 'identifier':
@@ -488,15 +506,17 @@ function walkBody(node: Node, ctx: WalkContext, fn: FunctionFact, facts: FileFac
     case 'string_literal':
       return;
     default:
-      for (const c of node.namedChildren) if (c) walkBodyNested(c, ctx);
+      for (const c of node.namedChildren) if (c) walkBody(c, ctx, fn, facts, references, depth + 1);
   }
+}
 
-  function walkChild(child: Node | null, childCtx: WalkContext, isCallee = false): void {
-    if (!child) return;
-    // A called function name is a call, not a reference; `ptr->fn(...)` still mentions `ptr`.
-    if (isCallee && child.type === 'identifier') return;
-    walkBodyNested(child, childCtx);
-  }
+function walkChild(
+  child: Node | null, childCtx: WalkContext, fn: FunctionFact, facts: FileFacts, references: Set<string>, depth: number, isCallee = false,
+): void {
+  if (!child) return;
+  // A called function name is a call, not a reference; `ptr->fn(...)` still mentions `ptr`.
+  if (isCallee && child.type === 'identifier') return;
+  walkBody(child, childCtx, fn, facts, references, depth + 1);
 }
 
 /** Where the value of `node` ends up: an assignment target, a declared local, the function's result, or nowhere. */

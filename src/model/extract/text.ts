@@ -59,6 +59,9 @@ const TYPE_WORDS = new Set(['const', 'volatile', 'struct', 'union', 'enum', 'uns
 
 class Failed extends Error {}
 
+/** Thrown whenever the reader gives up: one object, made once (an Error's stack trace costs more than the parse). */
+const FAILED = new Failed();
+
 /** Deeper nesting is not an expression this reader needs; it keeps the stack bounded whatever the input. */
 const MAX_DEPTH = 200;
 
@@ -69,7 +72,7 @@ class ExprParser {
 
   parseAll(): Expr {
     const e = this.expression(0);
-    if (this.pos < this.tokens.length) throw new Failed();
+    if (this.pos < this.tokens.length) throw FAILED;
     return e;
   }
 
@@ -83,7 +86,7 @@ class ExprParser {
   }
 
   private expect(v: string): void {
-    if (!this.isPunct(v)) throw new Failed();
+    if (!this.isPunct(v)) throw FAILED;
     this.pos++;
   }
 
@@ -100,7 +103,7 @@ class ExprParser {
   }
 
   private unary(): Expr {
-    if (++this.depth > MAX_DEPTH) throw new Failed();
+    if (++this.depth > MAX_DEPTH) throw FAILED;
     try {
       return this.unaryAt();
     } finally {
@@ -110,7 +113,7 @@ class ExprParser {
 
   private unaryAt(): Expr {
     const t = this.peek();
-    if (!t) throw new Failed();
+    if (!t) throw FAILED;
     if (t.t === 'punct') {
       if (t.v === '&') { this.pos++; return { k: 'addr', of: this.unary() }; }
       if (t.v === '*') { this.pos++; return { k: 'deref', of: this.unary() }; }
@@ -128,11 +131,11 @@ class ExprParser {
     }
     if (t.t === 'id' && t.v === 'sizeof' && this.isPunct('(', 1)) {
       const close = this.closing(this.pos + 1);
-      if (close === null) throw new Failed();
+      if (close === null) throw FAILED;
       const words = this.tokens.slice(this.pos + 2, close).filter((w) => w.v !== 'struct' && w.v !== '*');
       this.pos = close + 1;
       if (words.length === 1 && words[0].t === 'id') return { k: 'sizeof', typeName: words[0].v };
-      throw new Failed();
+      throw FAILED;
     }
     return this.postfix(this.primary());
   }
@@ -170,7 +173,7 @@ class ExprParser {
 
   private primary(): Expr {
     const t = this.peek();
-    if (!t) throw new Failed();
+    if (!t) throw FAILED;
     if (t.t === 'punct' && t.v === '(') {
       this.pos++;
       const inner = this.expression(0);
@@ -184,7 +187,7 @@ class ExprParser {
         this.pos += 6;
         return { k: 'offsetof', typeName: typeName.v, member: member.v };
       }
-      throw new Failed();
+      throw FAILED;
     }
     if (t.t === 'str' || (t.t === 'id' && this.peek(1)?.t === 'str')) return this.strings();
     this.pos++;
@@ -193,7 +196,7 @@ class ExprParser {
       const n = Number(t.v.replace(/[uUlL]+$/, ''));
       if (Number.isFinite(n)) return { k: 'literal', value: n, text: t.v };
     }
-    throw new Failed();
+    throw FAILED;
   }
 
   /** Adjacent string literals and macro names: `MODULE ".Foo"`. */
@@ -232,7 +235,7 @@ class ExprParser {
       } else if (this.isPunct('->') || this.isPunct('.')) {
         const arrow = this.isPunct('->');
         const field = this.peek(1);
-        if (field?.t !== 'id') throw new Failed();
+        if (field?.t !== 'id') throw FAILED;
         this.pos += 2;
         e = { k: 'member', object: e, field: field.v, arrow };
       } else return e;
