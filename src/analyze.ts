@@ -314,9 +314,8 @@ async function prepareSources(
     if (stored && stored.versions.length === context.versions.length) out[i] = { ok: true, prepared: stored };
     else pending.push(i);
   });
-  const outcomes = await extractor.prepareAll(context, pending.map((i) => sources[i]));
-  pending.forEach((i, n) => {
-    const outcome = outcomes[n];
+  await extractor.prepareAll(context, pending.map((i) => sources[i]), (n, outcome) => {
+    const i = pending[n];
     out[i] = outcome;
     // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
     if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {

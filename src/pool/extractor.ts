@@ -17,8 +17,13 @@ const IN_PROCESS_FILE_BYTES = 256 * 1024;
 export interface Extractor {
   /** Facts of texts already preprocessed. */
   extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]>;
-  /** Every version's facts of texts as read. */
-  prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]>;
+  /**
+   * Every version's facts of texts as read. `each` sees every outcome as it arrives, with its JSON text when it
+   * crossed from a worker; the outcomes returned keep no JSON text (it would double the facts' memory).
+   */
+  prepareAll(
+    context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,
+  ): Promise<PrepareOutcome[]>;
   close(): Promise<void>;
 }
 
@@ -39,8 +44,14 @@ class InProcessExtractor implements Extractor {
     return this.each(inputs, async (i) => ({ ok: true, facts: await extractFile(i.file, i.text) }), (rest) => this.fallback!.extractAll(rest));
   }
 
-  prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]> {
-    return this.each(inputs, async (i) => ({ ok: true, prepared: await prepareFile(i.file, i.text, context) }), (rest) => this.fallback!.prepareAll(context, rest));
+  async prepareAll(
+    context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,
+  ): Promise<PrepareOutcome[]> {
+    const out = await this.each<PrepareOutcome>(inputs, async (i) => ({ ok: true, prepared: await prepareFile(i.file, i.text, context) }),
+      (rest) => this.fallback!.prepareAll(context, rest));
+    // Nothing crossed a thread here: there is no JSON text to let go of early.
+    if (each) out.forEach((o, i) => each(i, o));
+    return out;
   }
 
   private async each<T>(

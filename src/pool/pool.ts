@@ -85,14 +85,22 @@ export class ExtractPool implements Extractor {
   }
 
   /** Prepares every input (text as read) with `context`; outcome i belongs to input i. */
-  async prepareAll(context: PrepareContext, inputs: readonly { file: string; text: string }[]): Promise<PrepareOutcome[]> {
+  async prepareAll(
+    context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,
+  ): Promise<PrepareOutcome[]> {
     const contextId = this.nextContextId++;
-    const outcomes = await this.runAll(inputs, { contextId, context });
+    const outcomes = await this.runAll(inputs, { contextId, context }, (i, o) => {
+      const outcome = o as PrepareOutcome;
+      each?.(i, outcome);
+      // The text was for `each` (the cache writes it); kept, it would hold the facts' memory twice.
+      if (outcome.ok) delete outcome.json;
+    });
     return outcomes as PrepareOutcome[];
   }
 
   private async runAll(
     inputs: readonly { file: string; text: string }[], context: { contextId: number; context: PrepareContext } | null,
+    each?: (index: number, outcome: ExtractOutcome | PrepareOutcome) => void,
   ): Promise<(ExtractOutcome | PrepareOutcome)[]> {
     const outcomes: (ExtractOutcome | PrepareOutcome)[] = new Array(inputs.length);
     let next = 0;
@@ -103,6 +111,7 @@ export class ExtractPool implements Extractor {
       while (next < order.length) {
         const i = order[next++];
         outcomes[i] = await this.run(inputs[i].file, inputs[i].text, context);
+        each?.(i, outcomes[i]);
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
