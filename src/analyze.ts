@@ -8,7 +8,7 @@ import { openFactsCache, type FactsCache, type FactsCacheStats } from './cache/f
 import { readRun, runCacheKey, writeRun } from './cache/run-cache.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment, apiNameExists } from './model/capi.js';
-import { createExtractor, type Extractor } from './pool/extractor.js';
+import { createExtractor, type ExtractorOptions } from './pool/extractor.js';
 import { plainReason } from './pool/pool.js';
 import { contextFingerprint, contextKeyFor, type PrepareContext, type PreparedFile } from './pool/prepare.js';
 import type { FileFacts } from './model/facts.js';
@@ -247,13 +247,7 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
     })),
     typeMacros: typeDefiningMacros(sources),
   };
-  const extractor = createExtractor({ jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, sources.map((s) => s.text.length));
-  let prepared: PreparedSource[];
-  try {
-    prepared = await prepareSources(sources, prepareContext, extractor, factsCache);
-  } finally {
-    await extractor.close();
-  }
+  const prepared = await prepareSources(sources, prepareContext, { jobs: options.jobs, fileTimeoutSeconds: options.fileTimeoutSeconds }, factsCache);
   let previous: BuiltModel | null = null;
   for (const [key, { version, rules: versionRules }] of builds) {
     const built = buildModel(sources, prepared, key, version, previous);
@@ -303,7 +297,7 @@ type PreparedSource = { ok: true; prepared: PreparedFile } | { ok: false; reason
 
 /** Every source's facts for every version: from the cache where it has them, else prepared by the extractor. */
 async function prepareSources(
-  sources: readonly SourceInput[], context: PrepareContext, extractor: Extractor, factsCache: FactsCache | null,
+  sources: readonly SourceInput[], context: PrepareContext, extraction: ExtractorOptions, factsCache: FactsCache | null,
 ): Promise<PreparedSource[]> {
   const out: PreparedSource[] = new Array(sources.length);
   const fingerprint = factsCache ? contextFingerprint(context) : null;
@@ -314,14 +308,21 @@ async function prepareSources(
     if (stored && stored.versions.length === context.versions.length) out[i] = { ok: true, prepared: stored };
     else pending.push(i);
   });
-  await extractor.prepareAll(context, pending.map((i) => sources[i]), (n, outcome) => {
-    const i = pending[n];
-    out[i] = outcome;
-    // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
-    if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {
-      factsCache.put(sources[i].file, keys[i]!, outcome.prepared, outcome.json);
-    }
-  });
+  if (!pending.length) return out;
+  // Chosen by what is left to prepare: one edited file of a cached tree needs no worker threads.
+  const extractor = createExtractor(extraction, pending.map((i) => sources[i].text.length));
+  try {
+    await extractor.prepareAll(context, pending.map((i) => sources[i]), (n, outcome) => {
+      const i = pending[n];
+      out[i] = outcome;
+      // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
+      if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {
+        factsCache.put(sources[i].file, keys[i]!, outcome.prepared, outcome.json);
+      }
+    });
+  } finally {
+    await extractor.close();
+  }
   return out;
 }
 
