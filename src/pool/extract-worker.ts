@@ -2,7 +2,6 @@
 // tree-sitter's wasm dies on a file, this whole thread is thrown away and the pool starts a fresh one.
 
 import { parentPort } from 'node:worker_threads';
-import { extractFile } from './extract-job.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
 import type { WorkerMessage, JobResponse } from './pool.js';
 
@@ -15,14 +14,11 @@ parentPort!.on('message', async (message: WorkerMessage) => {
   }
   let response: JobResponse;
   try {
-    if (message.contextId === undefined) response = { id: message.id, ok: true, facts: await extractFile(message.file, message.text) };
-    else {
-      const context = contexts.get(message.contextId);
-      if (!context) throw new Error(`no preparation context ${message.contextId}`);
-      // As JSON text: serialising and reading it is about twice as fast as the structured clone of so many small
-      // objects, and the main thread can write it to the cache as it is.
-      response = { id: message.id, ok: true, preparedJson: JSON.stringify(await prepareFile(message.file, message.text, context)) };
-    }
+    const context = contexts.get(message.contextId);
+    if (!context) throw new Error(`no preparation context ${message.contextId}`);
+    // As JSON text: serialising and reading it is about twice as fast as the structured clone of so many small
+    // objects, and the main thread can write it to the cache as it is.
+    response = { id: message.id, ok: true, preparedJson: JSON.stringify(await prepareFile(message.file, message.text, context)) };
   } catch (error) {
     response = { id: message.id, ok: false, reason: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
   }

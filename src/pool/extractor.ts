@@ -1,8 +1,7 @@
 // Chooses where files are parsed: small runs (an editor buffer, a one-file check) in this thread, which costs no
 // start-up; anything larger in the worker pool, where a file that breaks the parser cannot take the run with it.
 
-import { extractFile } from './extract-job.js';
-import { ExtractPool, plainReason, type ExtractOutcome, type PrepareOutcome } from './pool.js';
+import { ExtractPool, plainReason, type PrepareOutcome } from './pool.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
 
 export interface ExtractorOptions {
@@ -15,8 +14,6 @@ const IN_PROCESS_TOTAL_BYTES = 1024 * 1024;
 const IN_PROCESS_FILE_BYTES = 256 * 1024;
 
 export interface Extractor {
-  /** Facts of texts already preprocessed. */
-  extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]>;
   /**
    * Every version's facts of texts as read. `each` sees every outcome as it arrives, with its JSON text when it
    * crossed from a worker; the outcomes returned keep no JSON text (it would double the facts' memory).
@@ -39,10 +36,6 @@ class InProcessExtractor implements Extractor {
   private fallback: ExtractPool | null = null;
 
   constructor(private readonly options: ExtractorOptions) {}
-
-  extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
-    return this.each(inputs, async (i) => ({ ok: true, facts: await extractFile(i.file, i.text) }), (rest) => this.fallback!.extractAll(rest));
-  }
 
   async prepareAll(
     context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,

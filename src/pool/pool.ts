@@ -5,7 +5,6 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FileFacts } from '../model/facts.js';
 import type { Extractor } from './extractor.js';
 import type { PrepareContext, PreparedFile } from './prepare.js';
 
@@ -13,9 +12,9 @@ export interface JobRequest {
   kind: 'job';
   id: number;
   file: string;
-  /** Already preprocessed text when `contextId` is unset; else the file as read, prepared with that context. */
+  /** The file as read, prepared with the context `contextId` names. */
   text: string;
-  contextId?: number;
+  contextId: number;
 }
 
 /** Sent once to each worker before the first job that names it. */
@@ -28,13 +27,8 @@ export interface ContextMessage {
 export type WorkerMessage = JobRequest | ContextMessage;
 
 export type JobResponse =
-  | { id: number; ok: true; facts: FileFacts }
   | { id: number; ok: true; preparedJson: string }
   | { id: number; ok: false; reason: string; stack?: string };
-
-export type ExtractOutcome =
-  | { ok: true; facts: FileFacts }
-  | { ok: false; reason: string; detail?: string };
 
 export type PrepareOutcome =
   /** `json`: the prepared file as JSON text, when it crossed from a worker (what the cache writes). */
@@ -78,31 +72,23 @@ export class ExtractPool implements Extractor {
     this.heapMb = options.workerHeapMb ?? WORKER_HEAP_MB;
   }
 
-  /** Extracts every input; outcome i belongs to input i. */
-  async extractAll(inputs: readonly { file: string; text: string }[]): Promise<ExtractOutcome[]> {
-    const outcomes = await this.runAll(inputs, null);
-    return outcomes as ExtractOutcome[];
-  }
-
   /** Prepares every input (text as read) with `context`; outcome i belongs to input i. */
   async prepareAll(
     context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,
   ): Promise<PrepareOutcome[]> {
     const contextId = this.nextContextId++;
-    const outcomes = await this.runAll(inputs, { contextId, context }, (i, o) => {
-      const outcome = o as PrepareOutcome;
+    return this.runAll(inputs, { contextId, context }, (i, outcome) => {
       each?.(i, outcome);
       // The text was for `each` (the cache writes it); kept, it would hold the facts' memory twice.
       if (outcome.ok) delete outcome.json;
     });
-    return outcomes as PrepareOutcome[];
   }
 
   private async runAll(
-    inputs: readonly { file: string; text: string }[], context: { contextId: number; context: PrepareContext } | null,
-    each?: (index: number, outcome: ExtractOutcome | PrepareOutcome) => void,
-  ): Promise<(ExtractOutcome | PrepareOutcome)[]> {
-    const outcomes: (ExtractOutcome | PrepareOutcome)[] = new Array(inputs.length);
+    inputs: readonly { file: string; text: string }[], context: { contextId: number; context: PrepareContext },
+    each: (index: number, outcome: PrepareOutcome) => void,
+  ): Promise<PrepareOutcome[]> {
+    const outcomes: PrepareOutcome[] = new Array(inputs.length);
     let next = 0;
     // Largest first: a big file started last would leave the other workers idle while it finishes.
     const order = inputs.map((_, i) => i).sort((a, b) => inputs[b].text.length - inputs[a].text.length || a - b);
@@ -111,7 +97,7 @@ export class ExtractPool implements Extractor {
       while (next < order.length) {
         const i = order[next++];
         outcomes[i] = await this.run(inputs[i].file, inputs[i].text, context);
-        each?.(i, outcomes[i]);
+        each(i, outcomes[i]);
       }
     };
     await Promise.all(Array.from({ length: lanes }, lane));
@@ -140,15 +126,15 @@ export class ExtractPool implements Extractor {
   }
 
   private run(
-    file: string, text: string, context: { contextId: number; context: PrepareContext } | null,
-  ): Promise<ExtractOutcome | PrepareOutcome> {
-    type Outcome = ExtractOutcome | PrepareOutcome;
+    file: string, text: string, context: { contextId: number; context: PrepareContext },
+  ): Promise<PrepareOutcome> {
+    type Outcome = PrepareOutcome;
     const slot = this.acquire();
     const id = this.nextId++;
     // Preparing runs the preprocessor and may parse once per version.
-    const perMb = context ? 2 * Math.max(1, context.context.versions.length) : 2;
+    const perMb = 2 * Math.max(1, context.context.versions.length);
     const seconds = this.timeoutSeconds ?? 30 + perMb * (text.length / (1024 * 1024));
-    if (context && !slot.contexts.has(context.contextId)) {
+    if (!slot.contexts.has(context.contextId)) {
       slot.worker.postMessage({ kind: 'context', contextId: context.contextId, context: context.context } satisfies ContextMessage);
       slot.contexts.add(context.contextId);
     }
@@ -167,11 +153,7 @@ export class ExtractPool implements Extractor {
       };
       const onMessage = (r: JobResponse) => {
         if (r.id !== id) return;
-        if (r.ok) {
-          finish('preparedJson' in r
-            ? { ok: true, prepared: JSON.parse(r.preparedJson) as PreparedFile, json: r.preparedJson }
-            : { ok: true, facts: r.facts }, true);
-        }
+        if (r.ok) finish({ ok: true, prepared: JSON.parse(r.preparedJson) as PreparedFile, json: r.preparedJson }, true);
         // An exception from wasm leaves the parser in an unknown state: start a fresh thread.
         else finish({ ok: false, reason: plainReason(r.reason), detail: r.stack ?? r.reason }, !isWasmFailure(r.reason));
       };
@@ -184,7 +166,7 @@ export class ExtractPool implements Extractor {
       slot.worker.on('message', onMessage);
       slot.worker.on('error', onError);
       slot.worker.on('exit', onExit);
-      slot.worker.postMessage({ kind: 'job', id, file, text, contextId: context?.contextId } satisfies JobRequest);
+      slot.worker.postMessage({ kind: 'job', id, file, text, contextId: context.contextId } satisfies JobRequest);
     });
   }
 }

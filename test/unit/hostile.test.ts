@@ -9,12 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzePaths, analyzeSources } from '../../src/analyze.js';
 import { ExtractPool } from '../../src/pool/pool.js';
+import type { PrepareContext } from '../../src/pool/prepare.js';
+import { macroEnvironmentFor } from '../../src/parse/preprocessor.js';
+import { NO_TYPE_MACROS } from '../../src/parse/type-macros.js';
 import { mergeChunkFacts, splitTopLevel } from '../../src/pool/chunks.js';
 import { withTree } from '../../src/parse/parser.js';
 import { extractFacts } from '../../src/model/extract/extract.js';
 import { REPO_ROOT } from '../helpers.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+/** What the analysis hands the pool: Python 3.9, no project macros declaring types. */
+const CONTEXT: PrepareContext = { versions: [{ key: 309, env: macroEnvironmentFor({ major: 3, minor: 9 }) }], typeMacros: NO_TYPE_MACROS };
 
 /** A heap type with one defect (no Py_TPFLAGS_HAVE_GC), its spec on line `3 + padding`. */
 function leakyType(name: string, padding = 0): string {
@@ -43,7 +49,7 @@ test('a worker that dies on a file is replaced, the file is reported once in pla
   const pool = new ExtractPool({ jobs: 1, workerHeapMb: 16 });
   try {
     const big = Array.from({ length: 60_000 }, (_, i) => `static int f${i}(int x) { return g(x, ${i}); }`).join('\n');
-    const outcomes = await pool.extractAll([
+    const outcomes = await pool.prepareAll(CONTEXT, [
       { file: 'first.c', text: leakyType('First') },
       { file: 'big.c', text: big },
       { file: 'after.c', text: leakyType('After') },
@@ -55,7 +61,7 @@ test('a worker that dies on a file is replaced, the file is reported once in pla
       assert.match(outcomes[1].reason, /memory|parser/);
     }
     assert.equal(outcomes[2].ok, true, 'the next file gets a fresh worker');
-    if (outcomes[2].ok) assert.deepEqual(outcomes[2].facts.specs.map((s) => s.cName), ['After_spec']);
+    if (outcomes[2].ok) assert.deepEqual(outcomes[2].prepared.facts[0]!.specs.map((s) => s.cName), ['After_spec']);
   } finally {
     await pool.close();
   }
@@ -65,13 +71,13 @@ test('a file that takes longer than its time budget is stopped and reported; the
   const pool = new ExtractPool({ jobs: 1, fileTimeoutSeconds: 0.05 });
   try {
     const slow = Array.from({ length: 40_000 }, (_, i) => `static int f${i}(void) { return ${i}; }`).join('\n');
-    const [a, b] = await pool.extractAll([{ file: 'slow.c', text: slow }, { file: 'ok.c', text: leakyType('Ok') }]);
+    const [a, b] = await pool.prepareAll(CONTEXT, [{ file: 'slow.c', text: slow }, { file: 'ok.c', text: leakyType('Ok') }]);
     assert.equal(a.ok, false);
     if (!a.ok) assert.match(a.reason, /longer than/);
     // The budget applies to each file: this one is small enough to finish within a fresh, generous pool.
     const fresh = new ExtractPool({ jobs: 1 });
     try {
-      assert.equal((await fresh.extractAll([{ file: 'ok.c', text: leakyType('Ok') }]))[0].ok, true);
+      assert.equal((await fresh.prepareAll(CONTEXT, [{ file: 'ok.c', text: leakyType('Ok') }]))[0]!.ok, true);
     } finally {
       await fresh.close();
     }
