@@ -7,9 +7,12 @@
 //                 the unchanged tree gets the stored result of the run
 //   (e) edited    the warm check after one file changed (a comment appended to the first .c file): that file is
 //                 prepared again, every other file's facts come from the cache, and the model is linked anew
+//   (f) command   the installed command as a user starts it, `node dist/capi-gc.mjs check <paths>`, cold: its wall
+//                 time from start to exit includes Node's own start-up and loading capi-gc (what an editor or a
+//                 pre-commit hook waits for); CPU and peak memory come from /usr/bin/time when it is there
 // For each: files, MB, wall, MB/s and peak resident memory, and the ratios (c)/(b), (d)/(b). Each phase runs
 // in its own `node` process, so a phase's peak memory and its parser's start-up are its own; the wall time is
-// measured inside that process (Node's own start-up is not included). `--runs N` repeats every phase N times
+// measured inside that process (Node's own start-up is not included, except in (f)). `--runs N` repeats every phase N times
 // (default 3) and reports medians. Speed is measured here, never in a timed test. Example, a CPython checkout:
 //   npm run bench -- ~/cpython/Modules ~/cpython/Objects ~/cpython/Python --runs 3
 //
@@ -20,7 +23,7 @@
 //                           per MB of each and the ratio of the last to the first.
 
 import { cpuUsage, memoryUsage, resourceUsage } from 'node:process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -35,7 +38,11 @@ import { getParser } from '../src/parse/parser.js';
 
 const PYTHON = { major: 3, minor: 9 };
 
-type PhaseName = 'read' | 'parse' | 'cold' | 'warm' | 'fill' | 'edited';
+type PhaseName = 'read' | 'parse' | 'cold' | 'warm' | 'fill' | 'edited' | 'command';
+
+/** The package's bin: what `capi-gc` runs once installed. */
+const BIN = fileURLToPath(new URL('../capi-gc.mjs', import.meta.url));
+const TIME = '/usr/bin/time';
 
 interface PhaseResult {
   files: number;
@@ -84,6 +91,7 @@ async function runPhase(phase: PhaseName, paths: string[]): Promise<PhaseResult>
     const wall = (performance.now() - t0) / 1000;
     return { files: sources.length, bytes: textBytes(sources), wall, cpu: cpuSeconds(c0), peakRss: resourceUsage().maxRSS * 1024 };
   }
+  if (phase === 'command') return runCommand(paths);
   const cached = phase === 'warm' || phase === 'fill' || phase === 'edited';
   const cacheDir = cached ? process.env.CAPI_GC_BENCH_CACHE : undefined;
   if (cached && !cacheDir) throw new Error('CAPI_GC_BENCH_CACHE is not set');
@@ -105,6 +113,28 @@ async function runPhase(phase: PhaseName, paths: string[]): Promise<PhaseResult>
   // The bytes of the files the check analysed (the C API's headers left out), the same count as (b)'s.
   const bytes = textBytes([...(r.sources ?? new Map<string, string>()).values()].map((text) => ({ text })));
   return { files: r.filesAnalysed, bytes, wall, cpu, peakRss: resourceUsage().maxRSS * 1024, findings: r.findings.length };
+}
+
+/** (f): the bin in a process of its own, timed from before its start to after its exit. */
+function runCommand(paths: string[]): PhaseResult {
+  const args = [BIN, 'check', ...paths, '--format', 'json', '--exit-zero', '--quiet'];
+  const timed = existsSync(TIME);
+  const t0 = performance.now();
+  const child = timed
+    ? spawnSync(TIME, ['-f', 'capi-gc-bench %U %S %M', process.execPath, ...args], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    : spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const wall = (performance.now() - t0) / 1000;
+  if (child.status !== 0) throw new Error(`${BIN} exited with ${child.status}: ${(child.stderr ?? '').trim().split('\n').pop()}`);
+  const usage = /capi-gc-bench ([\d.]+) ([\d.]+) (\d+)/.exec(child.stderr ?? '');
+  const report = JSON.parse(child.stdout) as { findings: unknown[]; summary: { files?: number } };
+  const all = readAll(paths);
+  const apiHeaders = apiHeaderFiles(all.map((s) => s.file));
+  const sources = all.filter((s) => !apiHeaders.has(s.file));
+  return {
+    files: sources.length, bytes: textBytes(sources), wall,
+    cpu: usage ? Number(usage[1]) + Number(usage[2]) : NaN, peakRss: usage ? Number(usage[3]) * 1024 : NaN,
+    findings: report.findings.length,
+  };
 }
 
 function textBytes(sources: readonly { text: string }[]): number {
@@ -148,6 +178,7 @@ const PHASES: { name: PhaseName; label: string }[] = [
   { name: 'cold', label: '(c) check, cold' },
   { name: 'warm', label: '(d) check, warm cache' },
   { name: 'edited', label: '(e) warm, one file edited' },
+  { name: 'command', label: '(f) the command, cold' },
 ];
 
 async function sideBySide(paths: string[], runs: number): Promise<void> {
@@ -176,16 +207,17 @@ async function sideBySide(paths: string[], runs: number): Promise<void> {
     medians.set(name, m);
     console.log(
       `${label.padEnd(26)} ${String(m.files).padStart(5)} files ${(m.bytes / 1e6).toFixed(1).padStart(6)} MB  `
-      + `wall ${m.wall.toFixed(2).padStart(6)} s  ${(m.bytes / 1e6 / m.wall).toFixed(1).padStart(7)} MB/s  cpu ${m.cpu.toFixed(2).padStart(6)} s  `
-      + `peak ${(m.peakRss / 1e6).toFixed(0).padStart(5)} MB`
+      + `wall ${m.wall.toFixed(2).padStart(6)} s  ${(m.bytes / 1e6 / m.wall).toFixed(1).padStart(7)} MB/s  cpu ${(Number.isFinite(m.cpu) ? m.cpu.toFixed(2) : 'n/a').padStart(6)} s  `
+      + `peak ${(Number.isFinite(m.peakRss) ? (m.peakRss / 1e6).toFixed(0) : 'n/a').padStart(5)} MB`
       + (m.findings !== undefined ? `  ${m.findings} findings` : '')
       + (runs > 1 ? `  (walls ${results.map((r) => r.wall.toFixed(2)).join(' ')})` : ''),
     );
   }
   const parse = medians.get('parse');
-  for (const name of ['cold', 'warm', 'edited'] as const) {
+  const tags = { cold: '(c)/(b)', warm: '(d)/(b)', edited: '(e)/(b)', command: '(f)/(b)' } as const;
+  for (const name of ['cold', 'warm', 'edited', 'command'] as const) {
     const m = medians.get(name);
-    const tag = name === 'cold' ? '(c)/(b)' : name === 'warm' ? '(d)/(b)' : '(e)/(b)';
+    const tag = tags[name];
     console.log(`${tag}: ${m && parse ? `wall ${(m.wall / parse.wall).toFixed(2)}x, cpu ${(m.cpu / parse.cpu).toFixed(2)}x` : 'n/a'}`);
   }
 }

@@ -41,3 +41,4 @@ if (!existsSync(tsc)) {
   }
 }
 run(process.execPath, [tsc, '-p', '.']);
+run(process.execPath, [join(root, 'scripts', 'bundle.mjs')]);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fromPackage } from './paths.js';
 
 export const TOOL_NAME = 'capi-gc';
 
@@ -9,7 +10,7 @@ interface PackageJson {
 
 function readPackage(): PackageJson {
   try {
-    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+    return JSON.parse(readFileSync(fromPackage('package.json'), 'utf8')) as PackageJson;
   } catch {
     return {};
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT } from './helpers.js';
 
-export const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(REPO_ROOT, 'dist', 'capi-gc.mjs');
 
 export interface Run {
   code: number | null;

@@ -11,9 +11,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PreparedFile } from '../pool/prepare.js';
 import { TOOL_VERSION } from '../version.js';
+import { COMPILED_SOURCES } from '../paths.js';
 
 const FORMAT = 2;
 
@@ -109,8 +109,8 @@ let fingerprintMemo: string | null = null;
 function codeFingerprint(): string {
   if (fingerprintMemo) return fingerprintMemo;
   const hash = createHash('sha256').update(TOOL_VERSION);
-  for (const folder of ['../model/extract/', '../parse/', '../model/', '../pool/']) {
-    const dir = fileURLToPath(new URL(folder, import.meta.url));
+  for (const folder of [['model', 'extract'], ['parse'], ['model'], ['pool']]) {
+    const dir = join(COMPILED_SOURCES, ...folder);
     let names: string[] = [];
     try {
       names = readdirSync(dir).filter((n) => /\.(js|ts|wasm)$/.test(n)).sort();

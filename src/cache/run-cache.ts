@@ -10,9 +10,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import { TOOL_VERSION } from '../version.js';
+import { COMPILED_SOURCES } from '../paths.js';
 
 const FORMAT = 1;
 
@@ -59,7 +59,7 @@ let fingerprintMemo: string | null = null;
 function codeFingerprint(): string {
   if (fingerprintMemo) return fingerprintMemo;
   const hash = createHash('sha256').update(TOOL_VERSION);
-  const root = fileURLToPath(new URL('../', import.meta.url));
+  const root = COMPILED_SOURCES + sep;
   const walk = (dir: string): void => {
     let entries: import('node:fs').Dirent[] = [];
     try {

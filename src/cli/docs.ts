@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { fromPackage } from '../paths.js';
 
 /** The docs page of a rule, shipped in docs/rules/. */
 export function readRuleDoc(id: string): string | null {
   try {
-    return readFileSync(new URL(`../../../docs/rules/${id}.md`, import.meta.url), 'utf8');
+    return readFileSync(fromPackage('docs', 'rules', `${id}.md`), 'utf8');
   } catch {
     return null;
   }

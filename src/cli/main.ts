@@ -27,6 +27,7 @@ import { parseColorChoice, useColor } from './color.js';
 import { progressWanted, startProgress } from './progress.js';
 import { OutputError, checkOutputPath, inputClash, writeOutputFile } from './output.js';
 import { dirname, resolve } from 'node:path';
+import { markShortLivedProcess } from '../parse/parser.js';
 
 const DEFAULT_PYTHON = { major: 3, minor: 9 };
 
@@ -598,6 +599,7 @@ function usageError(message: string): number {
   return 2;
 }
 
+markShortLivedProcess();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -3,6 +3,7 @@
 
 import { ExtractPool, plainReason, type PrepareOutcome } from './pool.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
+import { preferQuickStart } from '../parse/parser.js';
 
 export interface ExtractorOptions {
   /** Worker threads; 0 parses in this thread. Default: in this thread for small runs, else one per core. */
@@ -27,8 +28,9 @@ export interface Extractor {
 export function createExtractor(options: ExtractorOptions, sizes: readonly number[]): Extractor {
   const total = sizes.reduce((a, b) => a + b, 0);
   const small = total <= IN_PROCESS_TOTAL_BYTES && sizes.every((s) => s <= IN_PROCESS_FILE_BYTES);
-  if (options.jobs === 0 || (options.jobs === undefined && small)) return new InProcessExtractor(options);
-  return new ExtractPool(options);
+  if (!(options.jobs === 0 || (options.jobs === undefined && small))) return new ExtractPool(options);
+  if (small) preferQuickStart();
+  return new InProcessExtractor(options);
 }
 
 class InProcessExtractor implements Extractor {

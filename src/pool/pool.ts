@@ -7,6 +7,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Extractor } from './extractor.js';
 import type { PrepareContext, PreparedFile } from './prepare.js';
+import { COMPILED_SOURCES } from '../paths.js';
+import { join } from 'node:path';
+
+/** The worker's own module, also when this code runs bundled into one file (dist/capi-gc.mjs). */
+const WORKER_SCRIPT = join(COMPILED_SOURCES, 'pool', 'extract-worker.js');
 
 export interface JobRequest {
   kind: 'job';
@@ -172,7 +177,7 @@ export class ExtractPool implements Extractor {
 }
 
 function spawn(heapMb: number): Worker {
-  const worker = new Worker(new URL('./extract-worker.js', import.meta.url), {
+  const worker = new Worker(WORKER_SCRIPT, {
     // A small young generation: a worker's garbage is short-lived (the tree's copy, the facts it just posted), and
     // each MB of semi-space is resident memory on every worker (8 MB instead of 16: 27 MB less at the peak of a
     // check of CPython's tree, the same CPU).

@@ -2,9 +2,9 @@
 // A crash (signal) or a hang of the probe is an observation too: the step that was running is recorded.
 
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fromPackage } from '../paths.js';
 
-export const PROBE_PATH = fileURLToPath(new URL('../../../src/runtime/probe.py', import.meta.url));
+export const PROBE_PATH = fromPackage('src', 'runtime', 'probe.py');
 
 export interface ProbeLine {
   event: string;

@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { displayPath } from '../files/discover.js';
+import { fromPackage } from '../paths.js';
 import { formatMessage, type Finding, type Severity } from '../rules/rule.js';
 import { runtimeCrash } from '../rules/runtime-crash.js';
 import { runtimeLeak } from '../rules/runtime-leak.js';
 
-export const BOOTSTRAP_DIR = fileURLToPath(new URL('../../../src/runtime/bootstrap/', import.meta.url));
+export const BOOTSTRAP_DIR = fromPackage('src', 'runtime', 'bootstrap') + path.sep;
 
 export interface WatchedType {
   module: string;

@@ -1,10 +1,10 @@
-// Runs the built capi-gc CLI (dist/src/cli/main.js) the way a user would, and reads its JSON report.
+// Runs the built capi-gc command (dist/capi-gc.mjs, the package's bin) the way a user would, and reads its JSON report.
 
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fromRoot, repoRoot, runProcess } from './repo.js';
 
-export const CLI_PATH = fromRoot('dist', 'src', 'cli', 'main.js');
+export const CLI_PATH = fromRoot('dist', 'capi-gc.mjs');
 
 export type Severity = 'error' | 'warning' | 'note';
 
@@ -41,7 +41,7 @@ export function cliBuilt(): boolean {
 }
 
 /**
- * `node dist/src/cli/main.js check <paths...> --format json`, run from the repository root.
+ * `node dist/capi-gc.mjs check <paths...> --format json`, run from the repository root.
  * Exit 0 (no errors) and 1 (errors found) both return the report; anything else throws.
  */
 export async function runCapiGc(paths: string[], extraArgs: string[] = []): Promise<CliRun> {

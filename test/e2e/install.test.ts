@@ -27,7 +27,7 @@ test('npm pack → npm install <tarball> in an empty folder → the installed ca
     const tarball = join(work, `capi-gc-${VERSION}.tgz`);
     assert.ok(readdirSync(work).includes(`capi-gc-${VERSION}.tgz`), `npm pack wrote ${tarball}: ${readdirSync(work)}`);
     const list = sh('tar', ['tzf', tarball], work).stdout.split('\n');
-    for (const f of ['package/dist/src/cli/main.js', 'package/docs/rules/gc-flag-missing.md', 'package/src/runtime/probe.py', 'package/package.json']) {
+    for (const f of ['package/dist/capi-gc.mjs', 'package/dist/src/cli/main.js', 'package/docs/rules/gc-flag-missing.md', 'package/src/runtime/probe.py', 'package/package.json']) {
       assert.ok(list.includes(f), `the tarball has ${f}`);
     }
     assert.ok(!list.some((f) => f.startsWith('package/dist/test/') || f.startsWith('package/test/')), 'no tests in the tarball');

@@ -1,13 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../helpers.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(REPO_ROOT, 'dist', 'capi-gc.mjs');
 
 function run(args: string[], cwd: string) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
@@ -159,4 +160,18 @@ test('verify --run: usage errors exit 2 before anything runs', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the bin is one bundled module when esbuild is installed (Node loads one file instead of eighty)', () => {
+  let esbuildPresent = true;
+  try {
+    createRequire(import.meta.url).resolve('esbuild');
+  } catch {
+    esbuildPresent = false;
+  }
+  const bin = readFileSync(CLI, 'utf8');
+  assert.ok(bin.startsWith('#!/usr/bin/env node\n'), 'the bin starts with its interpreter line');
+  if (!esbuildPresent) return;
+  assert.doesNotMatch(bin, /from ["']\.\/src\//, 'the bundle does not import the compiled modules');
+  assert.match(bin, /function linkModel\(/, 'the model code is inside the bundle');
 });

@@ -119,7 +119,7 @@ test('CLI: cache-dir in [tool.capi-gc] is relative to its pyproject.toml; --no-c
   const p = project();
   try {
     writeFileSync(join(p.dir, 'pyproject.toml'), '[tool.capi-gc]\ncache-dir = ".cache/capi-gc"\n');
-    const cli = fromRoot('dist', 'src', 'cli', 'main.js');
+    const cli = fromRoot('dist', 'capi-gc.mjs');
     const run = (args: string[]) => spawnSync(process.execPath, [cli, 'check', ...args], { cwd: join(p.dir, 'src'), encoding: 'utf8' });
     const noCache = run(['.', '--no-cache', '--exit-zero']);
     assert.equal(noCache.status, 0, noCache.stderr);

@@ -17,7 +17,7 @@ import { withTree } from '../../src/parse/parser.js';
 import { extractFacts } from '../../src/model/extract/extract.js';
 import { REPO_ROOT } from '../helpers.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = join(REPO_ROOT, 'dist', 'capi-gc.mjs');
 
 /** What the analysis hands the pool: Python 3.9, no project macros declaring types. */
 const CONTEXT: PrepareContext = { versions: [{ key: 309, env: macroEnvironmentFor({ major: 3, minor: 9 }) }], typeMacros: NO_TYPE_MACROS };
