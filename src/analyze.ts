@@ -13,6 +13,7 @@ import { plainReason } from './pool/pool.js';
 import { contextFingerprint, contextKeyFor, type PrepareContext, type PreparedFile } from './pool/prepare.js';
 import type { FileFacts } from './model/facts.js';
 import { linkModel } from './model/link.js';
+import { SharedExpressions } from './model/share.js';
 import type { Model, Uncertainty } from './model/model.js';
 import { Queries } from './model/queries.js';
 import { ALL_RULES } from './rules/index.js';
@@ -300,12 +301,19 @@ async function prepareSources(
   sources: readonly SourceInput[], context: PrepareContext, extraction: ExtractorOptions, factsCache: FactsCache | null,
 ): Promise<PreparedSource[]> {
   const out: PreparedSource[] = new Array(sources.length);
+  const shared = new SharedExpressions();
+  const share = (prepared: PreparedFile) => {
+    for (const facts of prepared.facts) shared.shareFunctionBodies(facts);
+  };
   const fingerprint = factsCache ? contextFingerprint(context) : null;
   const keys: (string | null)[] = sources.map((s) => (fingerprint ? `${hashText(s.text)}\0${contextKeyFor(s.text, fingerprint)}` : null));
   const pending: number[] = [];
   sources.forEach((source, i) => {
     const stored = factsCache && keys[i] ? factsCache.get(source.file, keys[i]!) : null;
-    if (stored && stored.versions.length === context.versions.length) out[i] = { ok: true, prepared: stored };
+    if (stored && stored.versions.length === context.versions.length) {
+      share(stored);
+      out[i] = { ok: true, prepared: stored };
+    }
     else pending.push(i);
   });
   if (!pending.length) return out;
@@ -315,6 +323,7 @@ async function prepareSources(
     await extractor.prepareAll(context, pending.map((i) => sources[i]), (n, outcome) => {
       const i = pending[n];
       out[i] = outcome;
+      if (outcome.ok) share(outcome.prepared);
       // A file some version could not preprocess is prepared again next time (the failure is a bug to see, not keep).
       if (outcome.ok && factsCache && keys[i] && outcome.prepared.versions.every((v) => !v.failure)) {
         factsCache.put(sources[i].file, keys[i]!, outcome.prepared, outcome.json);
