@@ -213,6 +213,8 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
   const oldestKey = versionKey(options.pythonVersion);
   byVersion.set(oldestKey, { version: options.pythonVersion, rules: [] });
   for (const rule of rules) {
+    // Its answer is known to be empty: no model of another version is built (parsed, linked) for it.
+    if (!canReport(rule, sources)) continue;
     const from = rule.appliesTo.from;
     const version = from && versionKey({ major: from[0], minor: from[1] }) > oldestKey ? { major: from[0], minor: from[1] } : options.pythonVersion;
     const key = versionKey(version);
@@ -273,6 +275,11 @@ export async function analyzeSources(allSources: readonly SourceInput[], options
     rulesRun: rules.map((r) => r.id),
     ...(factsCache ? { factsCache: { ...factsCache.stats } } : {}),
   };
+}
+
+function canReport(rule: Rule, sources: readonly SourceInput[]): boolean {
+  const needed = rule.reportsOnlyWhereNamed;
+  return !needed || sources.some((s) => needed.some((name) => s.text.includes(name)));
 }
 
 function hashText(text: string): string {

@@ -108,6 +108,11 @@ export interface Rule<MessageId extends string = string> extends RuleMeta<Messag
    * for the oldest supported version, for rules that also judge what must not happen there.
    */
   check(q: Queries, report: Report<MessageId>, context: RuleContext): void;
+  /**
+   * Names without which the rule cannot report: when no analysed text has any of them (in code or in a macro's
+   * body), the rule is known to find nothing, and a model of a newer Python built only for it is not built.
+   */
+  reportsOnlyWhereNamed?: readonly string[];
 }
 
 /** A rule only `verify` reports: what the interpreter showed without a static rule to name it. */

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { analyzeText, HEAP_TYPE_RULES } from '../helpers.js';
+import { analyzeSources } from '../../src/analyze.js';
 
 const MODULE = (guard: string) => `
 typedef struct { PyObject_HEAD PyObject *x; } FooObject;
@@ -58,4 +62,32 @@ test('supporting 3.8, an unguarded visit of the type is reported; a guarded one 
   assert.match(r.findings[0].message, /on Python 3\.8 too .*#if PY_VERSION_HEX >= 0x03090000/);
   assert.deepEqual(await rulesOf(unguarded, 9), []);
   assert.deepEqual(await rulesOf(MODULE('PY_VERSION_HEX >= 0x03090000'), 8), []);
+});
+
+test('no model of 3.12 is built for managed-dict-not-visited where no text names Py_TPFLAGS_MANAGED_DICT; where one does, it reports', async () => {
+  // A file whose text differs for 3.12 (the guard), and a managed-dict type whose traverse misses the dict.
+  const versioned = MODULE('PY_VERSION_HEX >= 0x030C0000');
+  const managed = `
+typedef struct { PyObject_HEAD } BarObject;
+static int bar_traverse(BarObject *self, visitproc visit, void *arg) { Py_VISIT(Py_TYPE(self)); return 0; }
+static PyType_Slot bar_slots[] = { {Py_tp_traverse, bar_traverse}, {0, NULL} };
+static PyType_Spec bar_spec = { "m.Bar", sizeof(BarObject), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_MANAGED_DICT, bar_slots };
+`;
+  const versionsPrepared = async (sources: { file: string; text: string }[]) => {
+    const cacheDir = mkdtempSync(join(tmpdir(), 'capi-gc-versions-'));
+    try {
+      const r = await analyzeSources(sources, { cwd: cacheDir, pythonVersion: { major: 3, minor: 9 }, jobs: 0, cacheDir });
+      const entries = readdirSync(cacheDir).filter((n) => n.endsWith('.json')).map((n) => JSON.parse(readFileSync(join(cacheDir, n), 'utf8')));
+      return { rules: r.findings.map((f) => f.rule).sort(), versions: entries.map((e) => e.prepared.versions.length), rulesRun: r.rulesRun };
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  };
+  const without = await versionsPrepared([{ file: 'm.c', text: versioned }]);
+  assert.deepEqual(without.versions, [1], 'only the 3.9 preparation');
+  assert.deepEqual(without.rules, ['traverse-type-not-visited']);
+  assert.ok(without.rulesRun?.includes('managed-dict-not-visited'), 'the rule still counts as run: its answer is known');
+  const withManaged = await versionsPrepared([{ file: 'm.c', text: versioned }, { file: 'bar.c', text: managed }]);
+  assert.deepEqual(withManaged.versions, [2, 2], 'both files prepared for 3.9 and 3.12');
+  assert.deepEqual(withManaged.rules, ['managed-dict-not-visited', 'traverse-type-not-visited']);
 });
