@@ -1,20 +1,19 @@
 // Where capi-gc's own files are. Its compiled modules sit two folders below the package (dist/src/…), the bundled
-// command one (dist/capi-gc.mjs): each finds the package the same way, by looking upwards for its package.json.
+// command one (dist/capi-gc.mjs): each finds the package the same way, looking upwards for the folder that holds
+// package.json and the run-time probe (shipped in every install), whatever the package is named.
 
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function packageRoot(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = dirname(dir)) {
-    try {
-      if ((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown }).name === 'capi-gc') return dir;
-    } catch {
-      // No package.json here, or not capi-gc's: look further up.
-    }
-    if (dirname(dir) === dir) return join(here, '..', '..');
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src', 'runtime', 'probe.py'))) return dir;
+    if (dirname(dir) === dir) break;
   }
+  // The layouts this file is built into: dist/ (the bundle) and dist/src/ (the compiled modules).
+  return basename(here) === 'dist' ? dirname(here) : join(here, '..', '..');
 }
 
 export const PACKAGE_ROOT = packageRoot();

@@ -61,7 +61,8 @@ export class SharedExpressions {
       }
       case 'literal': {
         if (Object.keys(e).length !== 3) return e;
-        const key = `${e.value === null ? 'null' : typeof e.value}\0${e.text}`;
+        // The value as well as the spelling: a string's spelling is written without its white space ("a b", "ab").
+        const key = `${e.value === null ? 'null' : typeof e.value}\0${String(e.value)}\0${e.text}`;
         const seen = this.literals.get(key);
         if (seen) return seen;
         this.literals.set(key, e);

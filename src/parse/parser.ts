@@ -53,10 +53,23 @@ export function markShortLivedProcess(): void {
  * Before this thread's parser is loaded, for a small amount of text in a process that exits soon: V8's baseline
  * wasm code only. Optimising the parser's hot functions costs more CPU (on background threads, which compete with
  * this one on a 2-core machine) than a few hundred KB of parsing gains from it: a check of multidict's tree
- * 0.37 -> 0.33 s; a wash at about 600 KB. The flag is process-wide, so it is never set where workers parse.
+ * 0.37 -> 0.33 s; a wash at about 600 KB. The flag is process-wide: it is set only for a run parsed in this thread,
+ * and cleared before fallback workers start.
  */
 export function preferQuickStart(): void {
-  if (shortLived && !parserPromise) setFlagsFromString('--liftoff-only');
+  if (shortLived && !parserPromise) {
+    setFlagsFromString('--liftoff-only');
+    baselineOnly = true;
+  }
+}
+
+let baselineOnly = false;
+
+/** Before worker threads start in a process that asked for a quick start: their parsers may be optimised again. */
+export function allowOptimisedParsers(): void {
+  if (!baselineOnly) return;
+  setFlagsFromString('--no-liftoff-only');
+  baselineOnly = false;
 }
 
 export function getParser(): Promise<Parser> {

@@ -3,7 +3,7 @@
 
 import { ExtractPool, plainReason, type PrepareOutcome } from './pool.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
-import { preferQuickStart } from '../parse/parser.js';
+import { allowOptimisedParsers, preferQuickStart } from '../parse/parser.js';
 
 export interface ExtractorOptions {
   /** Worker threads; 0 parses in this thread. Default: in this thread for small runs, else one per core. */
@@ -65,7 +65,10 @@ class InProcessExtractor implements Extractor {
       } catch (error) {
         const message = (error as Error)?.message ?? String(error);
         out.push({ ok: false, reason: plainReason(message), detail: (error as Error)?.stack ?? message });
-        if (/Aborted|RuntimeError|unreachable|memory/i.test(message)) this.fallback = new ExtractPool({ ...this.options, jobs: 1 });
+        if (/Aborted|RuntimeError|unreachable|memory/i.test(message)) {
+          allowOptimisedParsers();
+          this.fallback = new ExtractPool({ ...this.options, jobs: 1 });
+        }
       }
     }
     return out;

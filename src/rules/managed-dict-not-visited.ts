@@ -8,8 +8,9 @@ export const managedDictNotVisited = defineRule({
   summary: 'Py_TPFLAGS_MANAGED_DICT without PyObject_VisitManagedDict in tp_traverse and PyObject_ClearManagedDict in tp_clear.',
   defaultSeverity: 'error',
   appliesTo: { from: [3, 12], until: null },
-  // Type flags are read from names only (model/link.ts resolveFlags): a numeric bit 4 is not taken for this flag.
-  reportsOnlyWhereNamed: ['Py_TPFLAGS_MANAGED_DICT'],
+  // Type flags are read from names only (model/link.ts resolveFlags): a numeric bit 4 is not taken for this flag. A
+  // project macro may build the name by pasting (`Py_TPFLAGS_##F` with F = MANAGED_DICT): its last part is written.
+  reportsOnlyWhereNamed: ['MANAGED_DICT'],
   messages: {
     notVisited: '{{function}}() of {{type}} (Py_TPFLAGS_MANAGED_DICT) never calls PyObject_VisitManagedDict: cycles through the instance __dict__ are invisible and leak',
     notCleared: '{{function}}() of {{type}} (Py_TPFLAGS_MANAGED_DICT) never calls PyObject_ClearManagedDict: a cycle through the instance __dict__ is never broken',

@@ -109,8 +109,9 @@ export interface Rule<MessageId extends string = string> extends RuleMeta<Messag
    */
   check(q: Queries, report: Report<MessageId>, context: RuleContext): void;
   /**
-   * Names without which the rule cannot report: when no analysed text has any of them (in code or in a macro's
-   * body), the rule is known to find nothing, and a model of a newer Python built only for it is not built.
+   * Text without which the rule cannot report: when no analysed text contains any of these (in code, in a macro's
+   * body or pasted together by one), the rule is known to find nothing, and a model of a newer Python built only
+   * for it is not built.
    */
   reportsOnlyWhereNamed?: readonly string[];
 }

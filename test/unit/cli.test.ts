@@ -175,3 +175,13 @@ test('the bin is one bundled module when esbuild is installed (Node loads one fi
   assert.doesNotMatch(bin, /from ["']\.\/src\//, 'the bundle does not import the compiled modules');
   assert.match(bin, /function linkModel\(/, 'the model code is inside the bundle');
 });
+
+test('capi-gc finds its own files from the package root, whichever entry point runs', async () => {
+  const { PACKAGE_ROOT, fromPackage, COMPILED_SOURCES } = await import('../../src/paths.js');
+  assert.equal(PACKAGE_ROOT, REPO_ROOT);
+  assert.ok(readFileSync(fromPackage('src', 'runtime', 'probe.py'), 'utf8').length > 0);
+  assert.ok(readFileSync(join(COMPILED_SOURCES, 'pool', 'extract-worker.js'), 'utf8').length > 0);
+  // The bundle, one folder higher, finds the same files: its rule pages and version come from the package.
+  const r = run(['rules', 'gc-flag-missing'], tmpdir());
+  assert.match(r.stdout, /^# gc-flag-missing/);
+});

@@ -61,3 +61,17 @@ test('shared facts are the same JSON, and every distinct name is one object', as
   assert.ok(before > 1000, `names seen: ${before}`);
   assert.equal(objects.size, distinct.size, 'one object per distinct name');
 });
+
+test('string literals whose spellings read the same without white space keep their own values', () => {
+  const shared = new SharedExpressions();
+  const call = (value: string, text: string) => ({ callee: { k: 'name', name: 'f' }, args: [{ k: 'literal', value, text }] });
+  const file = (value: string, text: string) => ({ functions: [{ calls: [call(value, text)], assignments: [], returns: [], returnSites: [], params: [], locals: [] }] }) as unknown as FileFacts;
+  const a = file('a b', '"ab"');
+  const b = file('ab', '"ab"');
+  shared.shareFunctionBodies(a);
+  shared.shareFunctionBodies(b);
+  const valueOf = (f: FileFacts) => (f.functions[0].calls[0].args[0] as { value: string }).value;
+  assert.equal(valueOf(a), 'a b');
+  assert.equal(valueOf(b), 'ab');
+  assert.equal(a.functions[0].calls[0].callee, b.functions[0].calls[0].callee, 'the callee name is shared');
+});

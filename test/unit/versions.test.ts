@@ -91,3 +91,16 @@ static PyType_Spec bar_spec = { "m.Bar", sizeof(BarObject), 0, Py_TPFLAGS_DEFAUL
   assert.deepEqual(withManaged.versions, [2, 2], 'both files prepared for 3.9 and 3.12');
   assert.deepEqual(withManaged.rules, ['managed-dict-not-visited', 'traverse-type-not-visited']);
 });
+
+test('a flag name pasted together by a project macro (Py_TPFLAGS_##F) still gets its 3.12 model and its finding', async () => {
+  const pasted = `
+#define DEFINE_TYPE(N, F) \\
+  static PyType_Slot N##_slots[] = { {Py_tp_traverse, N##_traverse}, {0, NULL} }; \\
+  static PyType_Spec N##_spec = { "m." #N, sizeof(N##Object), 0, Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_##F, N##_slots };
+typedef struct { PyObject_HEAD } BarObject;
+static int Bar_traverse(BarObject *self, visitproc visit, void *arg) { Py_VISIT(Py_TYPE(self)); return 0; }
+DEFINE_TYPE(Bar, MANAGED_DICT)
+`;
+  const r = await analyzeSources([{ file: 'bar.c', text: pasted }], { cwd: tmpdir(), pythonVersion: { major: 3, minor: 9 }, jobs: 0 });
+  assert.deepEqual(r.findings.map((f) => f.rule), ['managed-dict-not-visited']);
+});
