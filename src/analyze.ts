@@ -33,7 +33,7 @@ export interface AnalyzeOptions {
   /** Rule ids to run (all when empty). */
   select?: readonly string[];
   read?: ReadOptions;
-  /** Worker threads for parsing (0: this thread); default: this thread for small runs, else one per core. */
+  /** Worker threads for parsing (0: this thread); default: this thread for small runs, else one per core but one, beside this thread. */
   jobs?: number;
   /** Seconds one file may take to parse before it is reported as not analysed. */
   fileTimeoutSeconds?: number;

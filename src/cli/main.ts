@@ -72,7 +72,8 @@ options:
   --exit-zero               exit 0 even when findings are reported (2 still means failure)
   --keep-going              when some input could not be analysed, exit with the findings' code
                             instead of 2 (what was not analysed is still listed)
-  --jobs N                  worker threads that parse files (default: one per core; 0: none)
+  --jobs N                  worker threads that parse files (default: one fewer than the cores, this thread
+                            parsing the smallest files beside them; 0: none)
   --file-timeout SECONDS    time one file may take to parse before it is reported as not analysed
                             (default: 30 plus 2 per MB)
   --cache DIR               keep each file's facts in DIR: a second run parses only files that changed

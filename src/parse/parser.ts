@@ -90,11 +90,25 @@ export function getParser(): Promise<Parser> {
   return parserPromise;
 }
 
-/** Parses, hands the tree to `use`, and always frees the tree (wasm memory is not garbage-collected). */
-export async function withTree<T>(text: string, use: (tree: Tree) => T): Promise<T> {
+/** A parse given up at its deadline (`performance.now()` milliseconds). */
+export class ParseDeadlineError extends Error {}
+
+/**
+ * Parses, hands the tree to `use`, and always frees the tree (wasm memory is not garbage-collected). With a
+ * deadline, tree-sitter is asked at intervals whether to go on and the parse is given up once it is passed.
+ */
+export async function withTree<T>(text: string, use: (tree: Tree) => T, deadline?: number): Promise<T> {
   const parser = await getParser();
-  const tree = parser.parse(text);
-  if (!tree) throw new Error('tree-sitter returned no tree');
+  const tree = deadline === undefined ? parser.parse(text) : parser.parse(text, null, {
+    // Typed as returning nothing; tree-sitter cancels the parse when it returns true.
+    progressCallback: (() => performance.now() > deadline) as unknown as () => void,
+  });
+  if (!tree) {
+    // A cancelled parse would resume on the next call: this thread's next file starts afresh.
+    parser.reset();
+    if (deadline !== undefined && performance.now() > deadline) throw new ParseDeadlineError('the parse passed its deadline');
+    throw new Error('tree-sitter returned no tree');
+  }
   try {
     return use(tree);
   } finally {

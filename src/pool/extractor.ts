@@ -1,12 +1,14 @@
 // Chooses where files are parsed: small runs (an editor buffer, a one-file check) in this thread, which costs no
-// start-up; anything larger in the worker pool, where a file that breaks the parser cannot take the run with it.
+// start-up; anything larger in the worker pool, where a file that breaks the parser cannot take the run with it,
+// with this thread taking the smallest files beside the workers (each within its time budget; after a parser
+// failure here the workers take the rest).
 
-import { ExtractPool, plainReason, type PrepareOutcome } from './pool.js';
+import { ExtractPool, defaultJobs, plainReason, type PrepareOutcome } from './pool.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
 import { allowOptimisedParsers, preferQuickStart } from '../parse/parser.js';
 
 export interface ExtractorOptions {
-  /** Worker threads; 0 parses in this thread. Default: in this thread for small runs, else one per core. */
+  /** Worker threads; 0 parses in this thread. Default: in this thread for small runs, else one per core but one, beside this thread. */
   jobs?: number;
   fileTimeoutSeconds?: number;
 }
@@ -28,7 +30,9 @@ export interface Extractor {
 export function createExtractor(options: ExtractorOptions, sizes: readonly number[]): Extractor {
   const total = sizes.reduce((a, b) => a + b, 0);
   const small = total <= IN_PROCESS_TOTAL_BYTES && sizes.every((s) => s <= IN_PROCESS_FILE_BYTES);
-  if (!(options.jobs === 0 || (options.jobs === undefined && small))) return new ExtractPool(options);
+  // Unless told how many workers: one fewer than the cores, this thread being a lane of its own.
+  if (options.jobs === undefined && !small) return new ExtractPool({ ...options, jobs: Math.max(1, defaultJobs() - 1), mainLane: true });
+  if (options.jobs !== 0 && !(options.jobs === undefined && small)) return new ExtractPool(options);
   if (small) preferQuickStart();
   return new InProcessExtractor(options);
 }

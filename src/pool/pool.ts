@@ -6,7 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Extractor } from './extractor.js';
-import type { PrepareContext, PreparedFile } from './prepare.js';
+import { prepareFile, type PrepareContext, type PreparedFile } from './prepare.js';
+import { ParseDeadlineError } from '../parse/parser.js';
 import { COMPILED_SOURCES } from '../paths.js';
 import { join } from 'node:path';
 
@@ -47,7 +48,15 @@ export interface PoolOptions {
   fileTimeoutSeconds?: number;
   /** JS heap of each worker, in MB. */
   workerHeapMb?: number;
+  /**
+   * This thread prepares files too, the smallest first, while the workers take the largest: on a machine with
+   * two cores, one worker and this thread keep both busy without a third thread competing for them.
+   */
+  mainLane?: boolean;
 }
+
+/** The largest text this thread prepares beside the workers (larger ones need a worker's isolation). */
+const MAIN_LANE_MAX_CHARS = 256 * 1024;
 
 /** JS heap of one worker; tree-sitter's wasm memory is separate and capped at 2 GB by its build. */
 const WORKER_HEAP_MB = 1024;
@@ -70,9 +79,11 @@ export class ExtractPool implements Extractor {
   private readonly heapMb: number;
   private nextId = 0;
   private nextContextId = 0;
+  private readonly mainLane: boolean;
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.jobs ?? defaultJobs());
+    this.mainLane = options.mainLane ?? false;
     this.timeoutSeconds = options.fileTimeoutSeconds;
     this.heapMb = options.workerHeapMb ?? WORKER_HEAP_MB;
   }
@@ -94,18 +105,42 @@ export class ExtractPool implements Extractor {
     each: (index: number, outcome: PrepareOutcome) => void,
   ): Promise<PrepareOutcome[]> {
     const outcomes: PrepareOutcome[] = new Array(inputs.length);
-    let next = 0;
-    // Largest first: a big file started last would leave the other workers idle while it finishes.
+    // Largest first: a big file started last would leave the other workers idle while it finishes. This thread
+    // takes from the other end: each of its files is short, so it keeps the workers waiting for their next file
+    // only briefly.
     const order = inputs.map((_, i) => i).sort((a, b) => inputs[b].text.length - inputs[a].text.length || a - b);
+    let front = 0;
+    let back = order.length - 1;
     const lanes = Math.min(this.size, inputs.length);
     const lane = async () => {
-      while (next < order.length) {
-        const i = order[next++];
+      while (front <= back) {
+        const i = order[front++];
         outcomes[i] = await this.run(inputs[i].file, inputs[i].text, context);
         each(i, outcomes[i]);
       }
     };
-    await Promise.all(Array.from({ length: lanes }, lane));
+    const mainLane = async () => {
+      while (front <= back && inputs[order[back]].text.length <= MAIN_LANE_MAX_CHARS) {
+        const i = order[back--];
+        const seconds = this.budgetSeconds(inputs[i].text, context.context);
+        try {
+          outcomes[i] = { ok: true, prepared: await prepareFile(inputs[i].file, inputs[i].text, context.context, performance.now() + seconds * 1000) };
+        } catch (error) {
+          const message = (error as Error)?.message ?? String(error);
+          outcomes[i] = error instanceof ParseDeadlineError
+            ? { ok: false, reason: tooLong(seconds) }
+            : { ok: false, reason: plainReason(message), detail: (error as Error)?.stack ?? message };
+          each(i, outcomes[i]);
+          // This thread's parser may be broken: the workers take the rest.
+          if (isWasmFailure(message)) return;
+          continue;
+        }
+        each(i, outcomes[i]);
+        // Lets the workers' results in, and their next files out, between two of this thread's files.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    };
+    await Promise.all([...Array.from({ length: lanes }, lane), ...(this.mainLane ? [mainLane()] : [])]);
     return outcomes;
   }
 
@@ -124,6 +159,12 @@ export class ExtractPool implements Extractor {
     return slot;
   }
 
+  /** The time one file may take: `--file-timeout`, else 30 s and 2 s per MB for each version it may be parsed for. */
+  private budgetSeconds(text: string, context: PrepareContext): number {
+    const perMb = 2 * Math.max(1, context.versions.length);
+    return this.timeoutSeconds ?? 30 + perMb * (text.length / (1024 * 1024));
+  }
+
   private discard(slot: Slot): void {
     const at = this.slots.indexOf(slot);
     if (at >= 0) this.slots.splice(at, 1);
@@ -136,9 +177,7 @@ export class ExtractPool implements Extractor {
     type Outcome = PrepareOutcome;
     const slot = this.acquire();
     const id = this.nextId++;
-    // Preparing runs the preprocessor and may parse once per version.
-    const perMb = 2 * Math.max(1, context.context.versions.length);
-    const seconds = this.timeoutSeconds ?? 30 + perMb * (text.length / (1024 * 1024));
+    const seconds = this.budgetSeconds(text, context.context);
     if (!slot.contexts.has(context.contextId)) {
       slot.worker.postMessage({ kind: 'context', contextId: context.contextId, context: context.context } satisfies ContextMessage);
       slot.contexts.add(context.contextId);
@@ -165,7 +204,7 @@ export class ExtractPool implements Extractor {
       const onError = (error: Error) => finish({ ok: false, reason: plainReason(error.message), detail: error.stack }, false);
       const onExit = (code: number) => finish({ ok: false, reason: `the parser stopped unexpectedly (exit code ${code})` }, false);
       const timer = setTimeout(
-        () => finish({ ok: false, reason: `parsing took longer than ${Math.round(seconds)} s and was stopped` }, false),
+        () => finish({ ok: false, reason: tooLong(seconds) }, false),
         seconds * 1000,
       );
       slot.worker.on('message', onMessage);
@@ -190,6 +229,10 @@ function spawn(heapMb: number): Worker {
   worker.stderr.resume();
   worker.unref();
   return worker;
+}
+
+function tooLong(seconds: number): string {
+  return `parsing took longer than ${seconds < 1 ? seconds : Math.round(seconds)} s and was stopped`;
 }
 
 function isWasmFailure(message: string): boolean {

@@ -36,7 +36,7 @@ export interface PreparedFile {
  * Preprocesses and extracts `text` for every version of `context`. A preprocessor failure is that version's
  * failure; a parser failure throws (the caller decides whether the thread can go on).
  */
-export async function prepareFile(file: string, text: string, context: PrepareContext): Promise<PreparedFile> {
+export async function prepareFile(file: string, text: string, context: PrepareContext, deadline?: number): Promise<PreparedFile> {
   const facts: FileFacts[] = [];
   const byText = new Map<string, number>();
   const versions: PreparedVersion[] = [];
@@ -59,7 +59,7 @@ export async function prepareFile(file: string, text: string, context: PrepareCo
     let at = byText.get(textHash);
     if (at === undefined) {
       at = facts.length;
-      facts.push(await extractFile(file, shim.text));
+      facts.push(await extractFile(file, shim.text, deadline));
       byText.set(textHash, at);
     }
     versions.push({ key, notes: shim.notes, unknownConditions: shim.unknownConditions, facts: at });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyzePaths, analyzeSources } from '../../src/analyze.js';
-import { ExtractPool } from '../../src/pool/pool.js';
+import { ExtractPool, type PrepareOutcome } from '../../src/pool/pool.js';
 import type { PrepareContext } from '../../src/pool/prepare.js';
 import { macroEnvironmentFor } from '../../src/parse/preprocessor.js';
 import { NO_TYPE_MACROS } from '../../src/parse/type-macros.js';
@@ -247,4 +247,42 @@ test('the same input gives byte-identical output whatever the number of workers'
   assert.ok(JSON.parse(runs[0]).findings.length > 20);
   assert.equal(findings[1], findings[0]);
   assert.equal(findings[2], findings[0]);
+});
+
+test('this thread prepares the small files beside the workers: the same facts, and the same time budget per file', async () => {
+  const { readdirSync, readFileSync: read } = await import('node:fs');
+  const dir = join(REPO_ROOT, 'test', 'fixtures', 'rules');
+  const inputs: { file: string; text: string }[] = [];
+  for (const rule of readdirSync(dir).sort()) {
+    for (const name of readdirSync(join(dir, rule)).sort()) if (/\.[ch]$/.test(name)) inputs.push({ file: `${rule}/${name}`, text: read(join(dir, rule, name), 'utf8') });
+  }
+  // One large file too, for the worker, so both lanes have work.
+  inputs.push({ file: 'large.c', text: Array.from({ length: 12_000 }, (_, i) => `static int g${i}(void) { return ${i}; }`).join('\n') });
+  const alone = new ExtractPool({ jobs: 1 });
+  const beside = new ExtractPool({ jobs: 1, mainLane: true });
+  try {
+    const a = await alone.prepareAll(CONTEXT, inputs);
+    const b = await beside.prepareAll(CONTEXT, inputs);
+    assert.ok(a.every((o) => o.ok));
+    const facts = (outcomes: readonly PrepareOutcome[]) => outcomes.map((o) => (o.ok ? JSON.stringify(o.prepared) : o.reason));
+    assert.deepEqual(facts(b), facts(a));
+  } finally {
+    await alone.close();
+    await beside.close();
+  }
+  // A file this thread parses is given up at its budget like a worker's, and the next file still parses.
+  const strict = new ExtractPool({ jobs: 1, mainLane: true, fileTimeoutSeconds: 0.001 });
+  try {
+    const slow = Array.from({ length: 5_000 }, (_, i) => `static int f${i}(void) { return ${i}; }`).join('\n');
+    assert.ok(slow.length < 256 * 1024, 'small enough for this thread');
+    // The worker takes the largest file first, this thread the smallest: slow.c is this thread's.
+    const [, late] = await strict.prepareAll(CONTEXT, [inputs[inputs.length - 1], { file: 'slow.c', text: slow }]);
+    assert.equal(late.ok, false);
+    if (!late.ok) assert.match(late.reason, /longer than 0\.001 s/);
+  } finally {
+    await strict.close();
+  }
+  const { prepareFile } = await import('../../src/pool/prepare.js');
+  const after = await prepareFile('ok.c', leakyType('Ok'), CONTEXT);
+  assert.equal(after.facts[0].specs.length, 1, 'a parse after a cancelled one starts afresh');
 });
