@@ -343,6 +343,11 @@ class ExprParser {
     private readonly unknownMacros: string[],
     private readonly depth: number,
     private readonly expanding: ReadonlySet<string> = new Set(),
+    /**
+     * The value of each macro already read in this condition, with the unknown names it met: `#define M1 (M0+M0)`,
+     * `#define M2 (M1+M1)` … would otherwise be read 2^k times (a 600-byte file held the run for minutes).
+     */
+    private readonly memo: Map<string, { value: Tri; unknown: readonly string[] }> = new Map(),
   ) {}
 
   parseConditional(): Tri {
@@ -416,16 +421,26 @@ class ExprParser {
       if (this.defined.has(t)) {
         const value = this.defined.get(t) ?? '';
         if (value === '' ) return 0n;
-        // A macro that expands to itself (directly or through others) has no value.
+        const seen = this.memo.get(t);
+        if (seen) {
+          this.unknownMacros.push(...seen.unknown);
+          return seen.value;
+        }
+        // A macro that expands to itself (directly or through others) has no value (in any context: what reaches a
+        // cycle is unknown wherever it is read, so the values kept are the same whichever use read them first).
         if (this.expanding.has(t) || this.depth > 200) return undefined;
+        const before = this.unknownMacros.length;
+        let v: Tri;
         try {
           const tokens = tokenize(value);
-          const sub = new ExprParser(tokens, this.defined, this.undefinedSet, this.unknownMacros, this.depth + 1, new Set([...this.expanding, t]));
-          const v = sub.parseConditional();
-          return sub.pos === tokens.length ? v : undefined;
+          const sub = new ExprParser(tokens, this.defined, this.undefinedSet, this.unknownMacros, this.depth + 1, new Set([...this.expanding, t]), this.memo);
+          const read = sub.parseConditional();
+          v = sub.pos === tokens.length ? read : undefined;
         } catch {
-          return undefined;
+          v = undefined;
         }
+        this.memo.set(t, { value: v, unknown: this.unknownMacros.slice(before) });
+        return v;
       }
       if (this.undefinedSet.has(t)) return 0n;
       this.unknownMacros.push(t);

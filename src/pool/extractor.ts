@@ -1,7 +1,7 @@
 // Chooses where files are parsed: small runs (an editor buffer, a one-file check) in this thread, which costs no
 // start-up; anything larger in the worker pool, where a file that breaks the parser cannot take the run with it,
-// with this thread taking the smallest files beside the workers (each within its time budget; after a parser
-// failure here the workers take the rest).
+// with this thread taking the smallest files beside the workers (each file's parse within its time budget; after a
+// parser failure here the workers take the rest).
 
 import { ExtractPool, defaultJobs, plainReason, type PrepareOutcome } from './pool.js';
 import { prepareFile, type PrepareContext } from './prepare.js';
