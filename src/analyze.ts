@@ -1,11 +1,10 @@
 // The pipeline: files → parse → model → rules → findings. Used by the CLI, the tests and the language server.
 
-import { createHash } from 'node:crypto';
 import { discoverFiles, type DiscoveryProblem } from './files/discover.js';
 import { readSource, DEFAULT_READ_OPTIONS, type ReadOptions } from './files/read.js';
 import { typeDefiningMacros } from './parse/type-macros.js';
 import { openFactsCache, type FactsCache, type FactsCacheStats } from './cache/facts-cache.js';
-import { readRun, runCacheKey, writeRun } from './cache/run-cache.js';
+import { readRun, runCacheKey, textDigest, writeRun } from './cache/run-cache.js';
 import { macroEnvironmentFor } from './parse/preprocessor.js';
 import { apiHeaderFiles, apiMacroEnvironment, apiNameExists } from './model/capi.js';
 import { createExtractor, type ExtractorOptions } from './pool/extractor.js';
@@ -96,6 +95,8 @@ export interface SuppressedFinding {
 export interface SourceInput {
   file: string;
   text: string;
+  /** `textDigest(text)`, when the caller already computed it (the run cache's key): not hashed a second time. */
+  textHash?: string;
 }
 
 export async function analyzePaths(paths: readonly string[], options: AnalyzeOptions): Promise<AnalysisResult> {
@@ -126,7 +127,9 @@ export interface CheckResult extends Omit<AnalysisResult, 'model'> {
 export async function checkPaths(paths: readonly string[], options: AnalyzeOptions & { needsModel?: boolean }): Promise<CheckResult> {
   if (!options.cacheDir || options.needsModel) return analyzePaths(paths, options);
   const started = performance.now();
-  const inputs = readInputs(paths, options);
+  const read = readInputs(paths, options);
+  // Hashed once, for the run's key and, on a miss, each file's facts key.
+  const inputs = { ...read, sources: read.sources.map((s) => ({ ...s, textHash: textDigest(s.text) })) };
   options.onFiles?.(inputs.sources.length);
   const key = runCacheKey({
     pythonVersion: options.pythonVersion, defines: [...(options.defines ?? [])], undefines: [...(options.undefines ?? [])],
@@ -282,10 +285,6 @@ function canReport(rule: Rule, sources: readonly SourceInput[]): boolean {
   return !needed || sources.some((s) => needed.some((name) => s.text.includes(name)));
 }
 
-function hashText(text: string): string {
-  return createHash('sha256').update(text).digest('base64');
-}
-
 function versionKey(v: { major: number; minor: number }): number {
   return v.major * 100 + v.minor;
 }
@@ -313,7 +312,7 @@ async function prepareSources(
     for (const facts of prepared.facts) shared.shareFunctionBodies(facts);
   };
   const fingerprint = factsCache ? contextFingerprint(context) : null;
-  const keys: (string | null)[] = sources.map((s) => (fingerprint ? `${hashText(s.text)}\0${contextKeyFor(s.text, fingerprint)}` : null));
+  const keys: (string | null)[] = sources.map((s) => (fingerprint ? `${s.textHash ?? textDigest(s.text)}\0${contextKeyFor(s.text, fingerprint)}` : null));
   const pending: number[] = [];
   sources.forEach((source, i) => {
     const stored = factsCache && keys[i] ? factsCache.get(source.file, keys[i]!) : null;

@@ -14,7 +14,7 @@ import { join, sep } from 'node:path';
 import { TOOL_VERSION } from '../version.js';
 import { COMPILED_SOURCES } from '../paths.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 export interface RunCacheKey {
   /** Names the entry: the options, capi-gc and the grammar. */
@@ -23,10 +23,15 @@ export interface RunCacheKey {
   key: string;
 }
 
-export function runCacheKey(options: unknown, inputs: readonly { file: string; text: string }[]): RunCacheKey {
+/** A file's text as a key (the facts cache keys its entries by it too). */
+export function textDigest(text: string): string {
+  return createHash('sha256').update(text).digest('base64');
+}
+
+export function runCacheKey(options: unknown, inputs: readonly { file: string; text: string; textHash?: string }[]): RunCacheKey {
   const slot = createHash('sha256').update(`${FORMAT}\0${codeFingerprint()}\0${JSON.stringify(options)}`).digest('hex');
   const hash = createHash('sha256').update(slot);
-  for (const input of inputs) hash.update(`\0${input.file}\0${input.text.length}\0`).update(input.text);
+  for (const input of inputs) hash.update(`\0${input.file}\0${input.textHash ?? textDigest(input.text)}`);
   return { slot, key: hash.digest('hex') };
 }
 

@@ -30,11 +30,13 @@ export interface Extractor {
 export function createExtractor(options: ExtractorOptions, sizes: readonly number[]): Extractor {
   const total = sizes.reduce((a, b) => a + b, 0);
   const small = total <= IN_PROCESS_TOTAL_BYTES && sizes.every((s) => s <= IN_PROCESS_FILE_BYTES);
+  if (options.jobs === 0 || (options.jobs === undefined && small)) {
+    if (small) preferQuickStart();
+    return new InProcessExtractor(options);
+  }
   // Unless told how many workers: one fewer than the cores, this thread being a lane of its own.
-  if (options.jobs === undefined && !small) return new ExtractPool({ ...options, jobs: Math.max(1, defaultJobs() - 1), mainLane: true });
-  if (options.jobs !== 0 && !(options.jobs === undefined && small)) return new ExtractPool(options);
-  if (small) preferQuickStart();
-  return new InProcessExtractor(options);
+  if (options.jobs === undefined) return new ExtractPool({ ...options, jobs: Math.max(1, defaultJobs() - 1), mainLane: true });
+  return new ExtractPool(options);
 }
 
 class InProcessExtractor implements Extractor {
