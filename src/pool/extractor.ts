@@ -4,7 +4,7 @@
 // parser failure here the workers take the rest).
 
 import { ExtractPool, defaultJobs, plainReason, type PrepareOutcome } from './pool.js';
-import { prepareFile, type PrepareContext } from './prepare.js';
+import { prepareFileDetached, type PrepareContext } from './prepare.js';
 import { allowOptimisedParsers, preferQuickStart } from '../parse/parser.js';
 
 export interface ExtractorOptions {
@@ -48,29 +48,24 @@ class InProcessExtractor implements Extractor {
   async prepareAll(
     context: PrepareContext, inputs: readonly { file: string; text: string }[], each?: (index: number, outcome: PrepareOutcome) => void,
   ): Promise<PrepareOutcome[]> {
-    const out = await this.each<PrepareOutcome>(inputs, async (i) => ({ ok: true, prepared: await prepareFile(i.file, i.text, context) }),
-      (rest) => this.fallback!.prepareAll(context, rest));
-    // Nothing crossed a thread here: there is no JSON text to let go of early.
-    if (each) out.forEach((o, i) => each(i, o));
-    return out;
-  }
-
-  private async each<T>(
-    inputs: readonly { file: string; text: string }[],
-    one: (input: { file: string; text: string }) => Promise<T>,
-    rest: (inputs: readonly { file: string; text: string }[]) => Promise<(T | { ok: false; reason: string; detail?: string })[]>,
-  ): Promise<(T | { ok: false; reason: string; detail?: string })[]> {
-    const out: (T | { ok: false; reason: string; detail?: string })[] = [];
+    const out: PrepareOutcome[] = [];
+    // As the pool does: `each` sees the JSON text; kept, it would hold the facts' memory twice.
+    const settle = (outcome: PrepareOutcome) => {
+      each?.(out.length, outcome);
+      if (outcome.ok) delete outcome.json;
+      out.push(outcome);
+    };
     for (let i = 0; i < inputs.length; i++) {
       if (this.fallback) {
-        out.push(...(await rest(inputs.slice(i))));
+        const first = i;
+        out.push(...(await this.fallback.prepareAll(context, inputs.slice(first), (n, outcome) => each?.(first + n, outcome))));
         break;
       }
       try {
-        out.push(await one(inputs[i]));
+        settle({ ok: true, ...(await prepareFileDetached(inputs[i].file, inputs[i].text, context)) });
       } catch (error) {
         const message = (error as Error)?.message ?? String(error);
-        out.push({ ok: false, reason: plainReason(message), detail: (error as Error)?.stack ?? message });
+        settle({ ok: false, reason: plainReason(message), detail: (error as Error)?.stack ?? message });
         if (/Aborted|RuntimeError|unreachable|memory/i.test(message)) {
           allowOptimisedParsers();
           this.fallback = new ExtractPool({ ...this.options, jobs: 1 });

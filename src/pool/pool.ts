@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Extractor } from './extractor.js';
-import { prepareFile, type PrepareContext, type PreparedFile } from './prepare.js';
+import { prepareFileDetached, type PrepareContext, type PreparedFile } from './prepare.js';
 import { ParseDeadlineError } from '../parse/parser.js';
 import { COMPILED_SOURCES } from '../paths.js';
 import { join } from 'node:path';
@@ -124,7 +124,7 @@ export class ExtractPool implements Extractor {
         const i = order[back--];
         const seconds = this.budgetSeconds(inputs[i].text, context.context);
         try {
-          outcomes[i] = { ok: true, prepared: await prepareFile(inputs[i].file, inputs[i].text, context.context, performance.now() + seconds * 1000) };
+          outcomes[i] = { ok: true, ...(await prepareFileDetached(inputs[i].file, inputs[i].text, context.context, performance.now() + seconds * 1000)) };
         } catch (error) {
           const message = (error as Error)?.message ?? String(error);
           outcomes[i] = error instanceof ParseDeadlineError

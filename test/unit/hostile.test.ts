@@ -22,7 +22,7 @@ const CLI = join(REPO_ROOT, 'dist', 'capi-gc.mjs');
 /** What the analysis hands the pool: Python 3.9, no project macros declaring types. */
 const CONTEXT: PrepareContext = { versions: [{ key: 309, env: macroEnvironmentFor({ major: 3, minor: 9 }) }], typeMacros: NO_TYPE_MACROS };
 
-/** A heap type with one defect (no Py_TPFLAGS_HAVE_GC), its spec on line `3 + padding`. */
+/** A heap type with one defect (no Py_TPFLAGS_HAVE_GC), its spec on line `4 + padding`. */
 function leakyType(name: string, padding = 0): string {
   return [
     '#include <Python.h>',
@@ -285,4 +285,29 @@ test('this thread prepares the small files beside the workers: the same facts, a
   const { prepareFile } = await import('../../src/pool/prepare.js');
   const after = await prepareFile('ok.c', leakyType('Ok'), CONTEXT);
   assert.equal(after.facts[0].specs.length, 1, 'a parse after a cancelled one starts afresh');
+});
+
+test('facts prepared in this thread arrive as a worker\'s do: `each` gets their JSON text, the outcomes kept do not', async () => {
+  const { createExtractor } = await import('../../src/pool/extractor.js');
+  const inputs = [{ file: 'a.c', text: leakyType('A') }, { file: 'b.c', text: leakyType('B', 3) }];
+  for (const [how, extractor] of [
+    ['in this thread', createExtractor({ jobs: 0 }, inputs.map((i) => i.text.length))],
+    ['in the lane beside a worker', new ExtractPool({ jobs: 1, mainLane: true })],
+  ] as const) {
+    const seen: { index: number; json: string | undefined; prepared: string }[] = [];
+    try {
+      const outcomes = await extractor.prepareAll(CONTEXT, inputs, (index, o) => {
+        if (o.ok) seen.push({ index, json: o.json, prepared: JSON.stringify(o.prepared) });
+      });
+      assert.deepEqual(seen.map((s) => s.index).sort(), [0, 1], how);
+      for (const s of seen) {
+        assert.equal(typeof s.json, 'string', `${how}: the JSON text the cache writes`);
+        assert.equal(s.json, s.prepared, `${how}: the facts are the JSON text read back`);
+      }
+      assert.ok(outcomes.every((o) => o.ok && o.json === undefined), `${how}: no JSON text is kept`);
+      assert.equal(outcomes[1]!.ok && outcomes[1]!.prepared.facts[0].specs[0].line, 7, how);
+    } finally {
+      await extractor.close();
+    }
+  }
 });
