@@ -6,12 +6,18 @@ import { prepareFile, type PrepareContext } from './prepare.js';
 import type { WorkerMessage, JobResponse } from './pool.js';
 
 const contexts = new Map<number, PrepareContext>();
+/** Jobs come ahead of their turn (the pool sends the next before this one is answered): one at a time, in order. */
+let previous: Promise<void> = Promise.resolve();
 
-parentPort!.on('message', async (message: WorkerMessage) => {
+parentPort!.on('message', (message: WorkerMessage) => {
   if (message.kind === 'context') {
     contexts.set(message.contextId, message.context);
     return;
   }
+  previous = previous.then(() => prepare(message));
+});
+
+async function prepare(message: Extract<WorkerMessage, { kind: 'job' }>): Promise<void> {
   let response: JobResponse;
   try {
     const context = contexts.get(message.contextId);
@@ -23,4 +29,4 @@ parentPort!.on('message', async (message: WorkerMessage) => {
     response = { id: message.id, ok: false, reason: (error as Error)?.message ?? String(error), stack: (error as Error)?.stack };
   }
   parentPort!.postMessage(response);
-});
+}
